@@ -1,0 +1,42 @@
+import type { V1ResourceRequirements } from '@kubernetes/client-node';
+import { RUNTIMES, type Runtime } from '../../contract/function-spec.js';
+
+/** What the webhook injects that is not in the function contract: images and defaults, set by flags. */
+export interface InjectionConfig {
+  /** Image of each runtime; also runs the build steps (fetch, install). */
+  runtimeImages: Readonly<Record<Runtime, string>>;
+}
+
+/** The registry and tag of the runtime images a release ships; `--runtime-image` overrides them. */
+export const DEFAULT_RUNTIME_REGISTRY = 'ghcr.io/cloudbase-dev';
+export const RUNTIME_IMAGE_TAG = '0.1.0';
+
+export function defaultRuntimeImages(
+  registry = DEFAULT_RUNTIME_REGISTRY,
+  tag = RUNTIME_IMAGE_TAG,
+): Record<Runtime, string> {
+  return Object.fromEntries(
+    RUNTIMES.map((runtime) => [runtime, `${registry}/runtime-${runtime}:${tag}`]),
+  ) as Record<Runtime, string>;
+}
+
+export function defaultInjectionConfig(): InjectionConfig {
+  return { runtimeImages: defaultRuntimeImages() };
+}
+
+/** Requests and limits for a function container that has none. No CPU limit: it only throttles a burst. */
+export const FUNCTION_RESOURCES: V1ResourceRequirements = {
+  requests: { cpu: '50m', memory: '64Mi' },
+  limits: { memory: '256Mi' },
+};
+
+export const FETCH_RESOURCES: V1ResourceRequirements = {
+  requests: { cpu: '50m', memory: '64Mi' },
+  limits: { memory: '256Mi' },
+};
+
+/** `npm ci` of a real dependency tree needs more memory than the runtime itself. */
+export const INSTALL_RESOURCES: V1ResourceRequirements = {
+  requests: { cpu: '100m', memory: '128Mi' },
+  limits: { memory: '768Mi' },
+};

@@ -1,0 +1,97 @@
+import type {
+  V1Container,
+  V1ContainerPort,
+  V1EnvVar,
+  V1PodSpec,
+  V1Probe,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import { formatHandler, type FunctionSpec } from '../../contract/function-spec.js';
+import { PodLayout, RUNTIME_ENV_PREFIX, RuntimeEnv } from '../../contract/runtime-env.js';
+import { FUNCTION_RESOURCES } from './config.js';
+import { INJECTED_VOLUMES, Injected } from './names.js';
+import { completeSecurityContext } from './security.js';
+import { reconcileOwned } from './owned.js';
+import { tmpMount, workspaceMount } from './volumes.js';
+
+/**
+ * Completes the `function` container in place. Cloudbase owns the `CLOUDBASE_*` variables and its volume
+ * mounts and rewrites them on every admission; everything else the user set (image, command, ports, probes,
+ * resources, security fields) is kept and only what is missing is filled in.
+ */
+export function completeFunctionContainer(
+  container: V1Container,
+  spec: FunctionSpec,
+  podSpec: V1PodSpec,
+  image: string | undefined,
+): void {
+  if (image !== undefined) container.image = image;
+  if (container.command === undefined && container.args === undefined) {
+    container.command = [PodLayout.runtimeCommand, 'serve'];
+  }
+  const httpPort = ensurePort(container, Injected.httpPort, PodLayout.httpPort);
+  const adminPort = ensurePort(container, Injected.adminPort, PodLayout.adminPort);
+  container.env = reconcileOwnedEnv(container.env, functionEnv(spec, httpPort, adminPort));
+  container.volumeMounts = reconcileOwned(container.volumeMounts, functionMounts(spec), INJECTED_VOLUMES);
+  container.readinessProbe ??= probe('/readyz', 1, 3);
+  container.livenessProbe ??= probe('/livez', 10, 3);
+  if (!hasResources(container)) container.resources = structuredClone(FUNCTION_RESOURCES);
+  container.securityContext = completeSecurityContext(container.securityContext, podSpec.securityContext);
+  // Defaulted to File by the API server, so only an absent value is ours to choose.
+  container.terminationMessagePolicy ??= 'FallbackToLogsOnError';
+}
+
+function functionEnv(spec: FunctionSpec, httpPort: number, adminPort: number): V1EnvVar[] {
+  return [
+    { name: RuntimeEnv.functionName, value: spec.name },
+    { name: RuntimeEnv.namespace, value: spec.namespace },
+    { name: RuntimeEnv.runtime, value: spec.runtime },
+    { name: RuntimeEnv.handler, value: formatHandler(spec.handler) },
+    { name: RuntimeEnv.signature, value: spec.signature },
+    { name: RuntimeEnv.port, value: String(httpPort) },
+    { name: RuntimeEnv.adminPort, value: String(adminPort) },
+    { name: RuntimeEnv.workspace, value: PodLayout.workspaceDir },
+  ];
+}
+
+function functionMounts(spec: FunctionSpec): V1VolumeMount[] {
+  // The runtime only reads the code: the workspace is mounted read-only. An image source brings its own code.
+  return spec.source.kind === 'image' ? [tmpMount()] : [workspaceMount(true), tmpMount()];
+}
+
+/** The container port named `name`, added with `defaultPort` when missing; returns its number. */
+function ensurePort(container: V1Container, name: string, defaultPort: number): number {
+  const existing = container.ports?.find((port) => port.name === name);
+  if (existing !== undefined) return existing.containerPort;
+  const port: V1ContainerPort = { name, containerPort: defaultPort, protocol: 'TCP' };
+  container.ports = [...(container.ports ?? []), port];
+  return defaultPort;
+}
+
+/** Sets every owned variable to its desired value in place, appends missing ones, drops stale `CLOUDBASE_*`. */
+function reconcileOwnedEnv(current: V1EnvVar[] | undefined, desired: V1EnvVar[]): V1EnvVar[] {
+  const wanted = new Map(desired.map((env) => [env.name, env]));
+  const kept = (current ?? [])
+    .filter((env) => !env.name.startsWith(RUNTIME_ENV_PREFIX) || wanted.has(env.name))
+    .map((env) => {
+      const want = wanted.get(env.name);
+      if (want === undefined) return env;
+      wanted.delete(env.name);
+      return env.value === want.value && env.valueFrom === undefined ? env : want;
+    });
+  return [...kept, ...wanted.values()];
+}
+
+function probe(path: string, periodSeconds: number, failureThreshold: number): V1Probe {
+  return {
+    httpGet: { path, port: Injected.adminPort, scheme: 'HTTP' },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 2,
+  };
+}
+
+function hasResources(container: V1Container): boolean {
+  const { requests, limits } = container.resources ?? {};
+  return Object.keys(requests ?? {}).length > 0 || Object.keys(limits ?? {}).length > 0;
+}

@@ -1,0 +1,108 @@
+import type {
+  V1Container,
+  V1Deployment,
+  V1ObjectMeta,
+  V1PodSpec,
+  V1PodTemplateSpec,
+} from '@kubernetes/client-node';
+import { Label, MANAGED_BY } from '../../contract/annotations.js';
+import type { FunctionSpec } from '../../contract/function-spec.js';
+import type { InjectionConfig } from './config.js';
+import { completeFunctionContainer } from './function-container.js';
+import { reconcileOwned } from './owned.js';
+import { desiredInitContainers } from './init-containers.js';
+import {
+  DEFAULT_CONTAINER_ANNOTATION,
+  INJECTED_IMAGE_ANNOTATION,
+  INJECTED_INIT_CONTAINERS,
+  INJECTED_VOLUMES,
+  Injected,
+} from './names.js';
+import { isSubset } from './subset.js';
+import { desiredVolumes } from './volumes.js';
+
+/**
+ * Turns a Deployment into a Cloudbase function, in place: labels, selector, workspace volumes, build init
+ * containers and a completed `function` container. Pure apart from mutating its argument, and idempotent:
+ * applied to its own output it changes nothing.
+ */
+export function injectFunction(deployment: V1Deployment, spec: FunctionSpec, config: InjectionConfig): void {
+  const labels = { [Label.function]: spec.name, [Label.managedBy]: MANAGED_BY };
+  deployment.metadata = withLabels(deployment.metadata, labels);
+  const deploymentSpec = (deployment.spec ??= { selector: {}, template: {} });
+  // apps/v1 requires a selector; a minimal function leaves it to us. One the user wrote is kept (it is immutable).
+  if (deploymentSpec.selector === undefined || isEmptySelector(deploymentSpec.selector)) {
+    deploymentSpec.selector = { matchLabels: { [Label.function]: spec.name } };
+  }
+  const template: V1PodTemplateSpec = (deploymentSpec.template ??= {});
+  template.metadata = withLabels(template.metadata, labels);
+  const podSpec: V1PodSpec = (template.spec ??= { containers: [] });
+
+  const runtimeImage = config.runtimeImages[spec.runtime];
+  podSpec.volumes = reconcileOwned(podSpec.volumes, desiredVolumes(spec), INJECTED_VOLUMES);
+  podSpec.initContainers = placeOwnedFirst(podSpec.initContainers, desiredInitContainers(spec, runtimeImage));
+  if (podSpec.initContainers.length === 0) delete podSpec.initContainers;
+
+  const container = functionContainer(podSpec);
+  const image = chooseImage(template.metadata, container, spec, runtimeImage);
+  completeFunctionContainer(container, spec, podSpec, image);
+  const annotations = (template.metadata.annotations ??= {});
+  annotations[DEFAULT_CONTAINER_ANNOTATION] ??= Injected.functionContainer;
+}
+
+function withLabels(metadata: V1ObjectMeta | undefined, labels: Record<string, string>): V1ObjectMeta {
+  const result = metadata ?? {};
+  result.labels = { ...result.labels, ...labels };
+  return result;
+}
+
+function isEmptySelector(selector: { matchLabels?: object; matchExpressions?: unknown[] }): boolean {
+  return (
+    Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0
+  );
+}
+
+/** The container named `function`, created first in the list when the user did not write one. */
+function functionContainer(podSpec: V1PodSpec): V1Container {
+  podSpec.containers ??= [];
+  const existing = podSpec.containers.find((c) => c.name === Injected.functionContainer);
+  if (existing !== undefined) return existing;
+  const created: V1Container = { name: Injected.functionContainer };
+  podSpec.containers.unshift(created);
+  return created;
+}
+
+/**
+ * The image to set on the function container, or undefined to keep the current one. The template annotation
+ * remembers the image Cloudbase chose, so a runtime change replaces it while an image the user set stays.
+ */
+function chooseImage(
+  metadata: V1ObjectMeta,
+  container: V1Container,
+  spec: FunctionSpec,
+  runtimeImage: string,
+): string | undefined {
+  const annotations = (metadata.annotations ??= {});
+  const injected = annotations[INJECTED_IMAGE_ANNOTATION];
+  const oursOrUnset = container.image === undefined || container.image === '' || container.image === injected;
+  if (spec.source.kind === 'image' || !oursOrUnset) {
+    // The code lives in the user's image: a runtime image we injected earlier must go (validation then asks
+    // for the user's image), and a user image needs no record.
+    if (oursOrUnset && injected !== undefined) delete container.image;
+    delete annotations[INJECTED_IMAGE_ANNOTATION];
+    return undefined;
+  }
+  annotations[INJECTED_IMAGE_ANNOTATION] = runtimeImage;
+  return runtimeImage;
+}
+
+/** Our init containers first, in their fixed order, then the user's in theirs. */
+function placeOwnedFirst(current: V1Container[] | undefined, desired: V1Container[]): V1Container[] {
+  const existing = new Map((current ?? []).map((c) => [c.name, c]));
+  const ours = desired.map((want) => {
+    const have = existing.get(want.name);
+    return have !== undefined && isSubset(want, have) ? have : want;
+  });
+  const users = (current ?? []).filter((c) => !INJECTED_INIT_CONTAINERS.includes(c.name));
+  return [...ours, ...users];
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Container, V1Deployment } from '@kubernetes/client-node';
+import fc from 'fast-check';
+import jsonPatch from 'fast-json-patch';
+import { mutate } from './mutate.js';
+import { admissionRequest, decodePatch, TEST_CONFIG } from '../testing/fixtures.js';
+
+// Keys with '/' and '~' exercise JSON Pointer escaping (RFC 6901) in the generated patches.
+const labelKey = fc.constantFrom('app', 'example.com/team', 'a~b', 'x/y~z', 'cloudbase.dev/function');
+const labelMap = fc.dictionary(labelKey, fc.constantFrom('a', 'b', 'hello'), { maxKeys: 3 });
+
+const annotations = fc
+  .record(
+    {
+      function: fc.constantFrom('true', 'greeter'),
+      source: fc.constantFrom('configmap:code', 'https://example.com/a.tgz', 'image'),
+      runtime: fc.constantFrom('nodejs20', 'nodejs22', 'nodejs24'),
+      handler: fc.constantFrom('index.js', 'lib/main.mjs#handler'),
+      signature: fc.constantFrom('fetch', 'openfaas', 'knative'),
+      route: fc.constantFrom('/', '/api/v1', '/x/'),
+      host: fc.constantFrom('fn.example.com'),
+      extra: fc.constantFrom('x'),
+    },
+    { requiredKeys: ['function', 'source'] },
+  )
+  .map((a) => {
+    const result: Record<string, string> = {};
+    for (const [key, value] of Object.entries(a))
+      result[key === 'extra' ? 'x/y~z' : `cloudbase.dev/${key}`] = value;
+    if (a.source.startsWith('https')) result['cloudbase.dev/source-sha256'] = 'c'.repeat(64);
+    return result;
+  });
+
+const env = fc.array(
+  fc.record({
+    name: fc.constantFrom('GREETING', 'CLOUDBASE_HANDLER', 'CLOUDBASE_OLD'),
+    value: fc.constantFrom('1', '2'),
+  }),
+  { maxLength: 3 },
+);
+
+const functionContainer: fc.Arbitrary<V1Container> = fc.record(
+  {
+    name: fc.constant('function'),
+    image: fc.constantFrom('example.com/own:1', 'registry.test/cloudbase/runtime-nodejs20:1.0.0'),
+    env,
+    ports: fc.constantFrom(
+      [{ name: 'http', containerPort: 3000 }],
+      [{ name: 'metrics', containerPort: 9100 }],
+    ),
+    resources: fc.constantFrom({}, { limits: { memory: '1Gi' } }),
+    securityContext: fc.constantFrom({}, { runAsUser: 4000, readOnlyRootFilesystem: false }),
+    volumeMounts: fc.constantFrom(
+      [{ name: 'data', mountPath: '/data' }],
+      [{ name: 'cloudbase-workspace', mountPath: '/elsewhere' }],
+    ),
+    readinessProbe: fc.constantFrom({ tcpSocket: { port: 3000 } }),
+  },
+  { requiredKeys: ['name'] },
+);
+
+const otherContainer = fc.record({
+  name: fc.constantFrom('proxy', 'cloudbase-fetch'),
+  image: fc.constant('example.com/x:1'),
+});
+
+const deployment: fc.Arbitrary<V1Deployment> = fc
+  .record(
+    {
+      annotations,
+      labels: fc.option(labelMap, { nil: undefined }),
+      templateLabels: fc.option(labelMap, { nil: undefined }),
+      selector: fc.option(fc.constant({ matchLabels: { app: 'a' } }), { nil: undefined }),
+      function: fc.option(functionContainer, { nil: undefined }),
+      sidecars: fc.array(fc.record({ name: fc.constantFrom('proxy', 'agent'), image: fc.constant('s:1') }), {
+        maxLength: 2,
+      }),
+      initContainers: fc.option(fc.array(otherContainer, { maxLength: 2 }), { nil: undefined }),
+      volumes: fc.option(
+        fc.array(fc.constantFrom({ name: 'data', emptyDir: {} }, { name: 'cloudbase-tmp', emptyDir: {} }), {
+          maxLength: 2,
+        }),
+        { nil: undefined },
+      ),
+    },
+    { requiredKeys: ['annotations', 'sidecars'] },
+  )
+  .map((g) => {
+    const uniqueByName = <T extends { name: string }>(items: T[]): T[] =>
+      items.filter((item, i) => items.findIndex((other) => other.name === item.name) === i);
+    const containers = uniqueByName([...(g.function === undefined ? [] : [g.function]), ...g.sidecars]);
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'hello', namespace: 'demo', annotations: g.annotations, labels: g.labels },
+      spec: {
+        selector: g.selector,
+        template: {
+          metadata: g.templateLabels === undefined ? undefined : { labels: g.templateLabels },
+          spec: {
+            containers,
+            initContainers: g.initContainers === undefined ? undefined : uniqueByName(g.initContainers),
+            volumes: g.volumes === undefined ? undefined : uniqueByName(g.volumes),
+          },
+        },
+      },
+    } as unknown as V1Deployment;
+  })
+  .map((d) => JSON.parse(JSON.stringify(d)) as V1Deployment); // as on the wire: no undefined values
+
+function admit(d: V1Deployment): V1Deployment {
+  const { response } = mutate(admissionRequest(d), TEST_CONFIG);
+  const operations = decodePatch(response.patch) as jsonPatch.Operation[];
+  return jsonPatch.applyPatch(structuredClone(d), operations, true, false).newDocument;
+}
+
+describe('mutate, for generated Deployments', () => {
+  it('is idempotent: the second admission yields no patch', () => {
+    fc.assert(
+      fc.property(deployment, (d) => {
+        const once = admit(d);
+        const second = mutate(admissionRequest(once, 'UPDATE'), TEST_CONFIG);
+        expect(second.response.patch).toBeUndefined();
+        expect(second.response.patchType).toBeUndefined();
+        expect(second.decision).toBe('unchanged');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('leaves every volume mount pointing at a volume of the pod', () => {
+    fc.assert(
+      fc.property(deployment, (d) => {
+        const podSpec = admit(d).spec!.template.spec!;
+        const volumes = new Set((podSpec.volumes ?? []).map((v) => v.name));
+        for (const container of [...(podSpec.initContainers ?? []), ...podSpec.containers]) {
+          for (const mount of container.volumeMounts ?? []) {
+            if (mount.name !== 'data') expect(volumes).toContain(mount.name);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps the template labels matching a selector Cloudbase filled in', () => {
+    fc.assert(
+      fc.property(deployment, (d) => {
+        const admitted = admit(d);
+        const selector = admitted.spec!.selector.matchLabels ?? {};
+        const labels = admitted.spec!.template.metadata!.labels ?? {};
+        if (d.spec?.selector === undefined) expect(labels).toMatchObject(selector);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

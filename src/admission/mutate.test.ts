@@ -1,0 +1,372 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Deployment } from '@kubernetes/client-node';
+import jsonPatch from 'fast-json-patch';
+import { mutate } from './mutate.js';
+import { admissionRequest, decodePatch, minimalFunction, TEST_CONFIG } from '../testing/fixtures.js';
+
+const IMAGE_22 = 'registry.test/cloudbase/runtime-nodejs22:1.0.0';
+const IMAGE_24 = 'registry.test/cloudbase/runtime-nodejs24:1.0.0';
+
+/** Runs the mutating webhook and returns the object the API server would store. */
+function admit(deployment: V1Deployment): V1Deployment {
+  const { response } = mutate(admissionRequest(deployment), TEST_CONFIG);
+  expect(response.allowed).toBe(true);
+  const operations = decodePatch(response.patch) as jsonPatch.Operation[];
+  return jsonPatch.applyPatch(structuredClone(deployment), operations, true, false).newDocument;
+}
+
+const restricted = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+const labels = { 'cloudbase.dev/function': 'hello', 'app.kubernetes.io/managed-by': 'cloudbase' };
+
+describe('mutate', () => {
+  describe('when given a minimal function', () => {
+    it('injects labels, selector, volumes, build steps and a complete function container', () => {
+      expect(admit(minimalFunction())).toEqual({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {
+          name: 'hello',
+          namespace: 'demo',
+          annotations: { 'cloudbase.dev/function': 'true', 'cloudbase.dev/source': 'configmap:hello-code' },
+          labels,
+        },
+        spec: {
+          selector: { matchLabels: { 'cloudbase.dev/function': 'hello' } },
+          template: {
+            metadata: {
+              labels,
+              annotations: {
+                'cloudbase.dev/injected-image': IMAGE_22,
+                'kubectl.kubernetes.io/default-container': 'function',
+              },
+            },
+            spec: {
+              volumes: [
+                { name: 'cloudbase-workspace', emptyDir: { sizeLimit: '1Gi' } },
+                { name: 'cloudbase-source', configMap: { name: 'hello-code' } },
+                { name: 'cloudbase-tmp', emptyDir: { sizeLimit: '256Mi' } },
+              ],
+              initContainers: [
+                {
+                  name: 'cloudbase-fetch',
+                  image: IMAGE_22,
+                  command: ['cloudbase-runtime', 'fetch'],
+                  env: [
+                    { name: 'CLOUDBASE_WORKSPACE', value: '/workspace' },
+                    { name: 'CLOUDBASE_SOURCE', value: 'configmap:hello-code' },
+                    { name: 'CLOUDBASE_SOURCE_DIR', value: '/cloudbase/source' },
+                  ],
+                  volumeMounts: [
+                    { name: 'cloudbase-workspace', mountPath: '/workspace', readOnly: false },
+                    { name: 'cloudbase-tmp', mountPath: '/tmp' },
+                    { name: 'cloudbase-source', mountPath: '/cloudbase/source', readOnly: true },
+                  ],
+                  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+                  securityContext: restricted,
+                  terminationMessagePolicy: 'FallbackToLogsOnError',
+                },
+                {
+                  name: 'cloudbase-install',
+                  image: IMAGE_22,
+                  command: ['cloudbase-runtime', 'install'],
+                  env: [{ name: 'CLOUDBASE_WORKSPACE', value: '/workspace' }],
+                  volumeMounts: [
+                    { name: 'cloudbase-workspace', mountPath: '/workspace', readOnly: false },
+                    { name: 'cloudbase-tmp', mountPath: '/tmp' },
+                  ],
+                  resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '768Mi' } },
+                  securityContext: restricted,
+                  terminationMessagePolicy: 'FallbackToLogsOnError',
+                },
+              ],
+              containers: [
+                {
+                  name: 'function',
+                  image: IMAGE_22,
+                  command: ['cloudbase-runtime', 'serve'],
+                  ports: [
+                    { name: 'http', containerPort: 8080, protocol: 'TCP' },
+                    { name: 'admin', containerPort: 9090, protocol: 'TCP' },
+                  ],
+                  env: [
+                    { name: 'CLOUDBASE_FUNCTION_NAME', value: 'hello' },
+                    { name: 'CLOUDBASE_NAMESPACE', value: 'demo' },
+                    { name: 'CLOUDBASE_RUNTIME', value: 'nodejs22' },
+                    { name: 'CLOUDBASE_HANDLER', value: 'index.js' },
+                    { name: 'CLOUDBASE_SIGNATURE', value: 'fetch' },
+                    { name: 'CLOUDBASE_PORT', value: '8080' },
+                    { name: 'CLOUDBASE_ADMIN_PORT', value: '9090' },
+                    { name: 'CLOUDBASE_WORKSPACE', value: '/workspace' },
+                  ],
+                  volumeMounts: [
+                    { name: 'cloudbase-workspace', mountPath: '/workspace', readOnly: true },
+                    { name: 'cloudbase-tmp', mountPath: '/tmp' },
+                  ],
+                  readinessProbe: {
+                    httpGet: { path: '/readyz', port: 'admin', scheme: 'HTTP' },
+                    periodSeconds: 1,
+                    failureThreshold: 3,
+                    timeoutSeconds: 2,
+                  },
+                  livenessProbe: {
+                    httpGet: { path: '/livez', port: 'admin', scheme: 'HTTP' },
+                    periodSeconds: 10,
+                    failureThreshold: 3,
+                    timeoutSeconds: 2,
+                  },
+                  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+                  securityContext: restricted,
+                  terminationMessagePolicy: 'FallbackToLogsOnError',
+                },
+              ],
+            },
+          },
+        },
+      });
+    });
+
+    it('answers with a JSONPatch and decision "patched"', () => {
+      const outcome = mutate(admissionRequest(minimalFunction()), TEST_CONFIG);
+      expect(outcome.decision).toBe('patched');
+      expect(outcome.functionName).toBe('hello');
+      expect(outcome.response).toMatchObject({
+        allowed: true,
+        status: { code: 200 },
+        patchType: 'JSONPatch',
+      });
+    });
+  });
+
+  describe('when the object was already mutated', () => {
+    it('yields no patch and no patchType', () => {
+      const once = admit(minimalFunction());
+      const request = admissionRequest(once, 'UPDATE');
+      expect(mutate(request, TEST_CONFIG)).toEqual({
+        response: { uid: request.uid, allowed: true, status: { code: 200 } },
+        decision: 'unchanged',
+        functionName: 'hello',
+      });
+    });
+
+    it('yields no patch after the API server filled in its defaults', () => {
+      const stored = admit(minimalFunction());
+      const podSpec = stored.spec!.template.spec!;
+      for (const container of [...podSpec.initContainers!, ...podSpec.containers]) {
+        container.imagePullPolicy = 'IfNotPresent';
+        container.terminationMessagePath = '/dev/termination-log';
+      }
+      podSpec.volumes![1]!.configMap!.defaultMode = 420;
+      podSpec.restartPolicy = 'Always';
+      expect(decodePatch(mutate(admissionRequest(stored, 'UPDATE'), TEST_CONFIG).response.patch)).toEqual([]);
+    });
+  });
+
+  describe('when only our labels are missing', () => {
+    it('adds them with escaped JSON pointers, keeping the other labels', () => {
+      const stored = admit(minimalFunction());
+      stored.metadata!.labels = { 'example.com/team~x': 'a' };
+      const { response } = mutate(admissionRequest(stored, 'UPDATE'), TEST_CONFIG);
+      expect(decodePatch(response.patch)).toEqual([
+        { op: 'add', path: '/metadata/labels/cloudbase.dev~1function', value: 'hello' },
+        { op: 'add', path: '/metadata/labels/app.kubernetes.io~1managed-by', value: 'cloudbase' },
+      ]);
+    });
+
+    it('adds the whole map when the template has no labels', () => {
+      const stored = admit(minimalFunction());
+      delete stored.spec!.template.metadata!.labels;
+      const { response } = mutate(admissionRequest(stored, 'UPDATE'), TEST_CONFIG);
+      expect(decodePatch(response.patch)).toEqual([
+        { op: 'add', path: '/spec/template/metadata/labels', value: labels },
+      ]);
+    });
+  });
+
+  describe('when the user set fields of the function container', () => {
+    it('keeps the image, command, env, probes, resources and security fields', () => {
+      const deployment = minimalFunction();
+      deployment.spec!.template.spec!.securityContext = { runAsUser: 2000 };
+      deployment.spec!.template.spec!.containers = [
+        {
+          name: 'function',
+          image: 'example.com/custom-runtime:2',
+          args: ['--inspect'],
+          env: [
+            { name: 'GREETING', value: 'hi' },
+            { name: 'CLOUDBASE_HANDLER', value: 'stale.js' },
+          ],
+          ports: [{ name: 'http', containerPort: 3000 }],
+          readinessProbe: { tcpSocket: { port: 3000 } },
+          resources: { limits: { memory: '1Gi' } },
+          securityContext: { readOnlyRootFilesystem: false },
+        },
+      ];
+      const container = admit(deployment).spec!.template.spec!.containers[0]!;
+      expect(container.image).toBe('example.com/custom-runtime:2');
+      expect(container.command).toBeUndefined();
+      expect(container.args).toEqual(['--inspect']);
+      expect(container.env?.slice(0, 2)).toEqual([
+        { name: 'GREETING', value: 'hi' },
+        { name: 'CLOUDBASE_HANDLER', value: 'index.js' },
+      ]);
+      expect(container.env?.find((e) => e.name === 'CLOUDBASE_PORT')).toEqual({
+        name: 'CLOUDBASE_PORT',
+        value: '3000',
+      });
+      expect(container.readinessProbe).toEqual({ tcpSocket: { port: 3000 } });
+      expect(container.resources).toEqual({ limits: { memory: '1Gi' } });
+      expect(container.securityContext).toEqual({
+        readOnlyRootFilesystem: false,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        runAsNonRoot: true,
+        runAsGroup: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    });
+  });
+
+  describe('when an annotation changes on update', () => {
+    it('replaces the runtime image it injected but not one the user set', () => {
+      const stored = admit(minimalFunction());
+      stored.metadata!.annotations!['cloudbase.dev/runtime'] = 'nodejs24';
+      const updated = admit(stored);
+      expect(updated.spec!.template.spec!.containers[0]!.image).toBe(IMAGE_24);
+      expect(updated.spec!.template.spec!.initContainers!.map((c) => c.image)).toEqual([IMAGE_24, IMAGE_24]);
+
+      const userImage = admit(minimalFunction());
+      userImage.spec!.template.spec!.containers[0]!.image = 'example.com/mine:1';
+      userImage.metadata!.annotations!['cloudbase.dev/runtime'] = 'nodejs24';
+      const kept = admit(userImage);
+      expect(kept.spec!.template.spec!.containers[0]!.image).toBe('example.com/mine:1');
+      expect(kept.spec!.template.metadata!.annotations!['cloudbase.dev/injected-image']).toBeUndefined();
+    });
+
+    it('rebuilds the fetch step and volumes for a new source', () => {
+      const stored = admit(minimalFunction());
+      stored.metadata!.annotations!['cloudbase.dev/source'] = 'https://example.com/fn.tgz';
+      stored.metadata!.annotations!['cloudbase.dev/source-sha256'] = 'b'.repeat(64);
+      const podSpec = admit(stored).spec!.template.spec!;
+      expect(podSpec.volumes!.map((v) => v.name)).toEqual(['cloudbase-workspace', 'cloudbase-tmp']);
+      expect(podSpec.initContainers![0]!.env).toEqual([
+        { name: 'CLOUDBASE_WORKSPACE', value: '/workspace' },
+        { name: 'CLOUDBASE_SOURCE', value: 'https://example.com/fn.tgz' },
+        { name: 'CLOUDBASE_SOURCE_SHA256', value: 'b'.repeat(64) },
+      ]);
+      expect(podSpec.initContainers![0]!.volumeMounts!.map((m) => m.name)).toEqual([
+        'cloudbase-workspace',
+        'cloudbase-tmp',
+      ]);
+    });
+
+    it('drops the runtime image, build steps and workspace when the code moves into the image', () => {
+      const stored = admit(minimalFunction());
+      stored.metadata!.annotations!['cloudbase.dev/source'] = 'image';
+      const podSpec = admit(stored).spec!.template.spec!;
+      expect(podSpec.initContainers).toBeUndefined();
+      expect(podSpec.volumes).toEqual([{ name: 'cloudbase-tmp', emptyDir: { sizeLimit: '256Mi' } }]);
+      expect(podSpec.containers[0]!.image).toBeUndefined();
+      expect(podSpec.containers[0]!.volumeMounts).toEqual([{ name: 'cloudbase-tmp', mountPath: '/tmp' }]);
+    });
+  });
+
+  describe('when the user has init containers, sidecars and volumes', () => {
+    it('puts ours first in a fixed order and keeps theirs', () => {
+      const deployment = minimalFunction();
+      const podSpec = deployment.spec!.template.spec!;
+      podSpec.initContainers = [{ name: 'migrate', image: 'example.com/migrate:1' }];
+      podSpec.containers = [{ name: 'proxy', image: 'example.com/proxy:1' }];
+      podSpec.volumes = [{ name: 'config', configMap: { name: 'app-config' } }];
+      const admitted = admit(deployment).spec!.template.spec!;
+      expect(admitted.initContainers!.map((c) => c.name)).toEqual([
+        'cloudbase-fetch',
+        'cloudbase-install',
+        'migrate',
+      ]);
+      expect(admitted.containers.map((c) => c.name)).toEqual(['function', 'proxy']);
+      expect(admitted.containers[1]).toEqual({ name: 'proxy', image: 'example.com/proxy:1' });
+      expect(admitted.volumes!.map((v) => v.name)).toEqual([
+        'config',
+        'cloudbase-workspace',
+        'cloudbase-source',
+        'cloudbase-tmp',
+      ]);
+    });
+
+    it('keeps a selector the user wrote', () => {
+      const deployment = minimalFunction();
+      deployment.spec!.selector = { matchLabels: { app: 'hello' } };
+      expect(admit(deployment).spec!.selector).toEqual({ matchLabels: { app: 'hello' } });
+    });
+  });
+
+  describe.each(['DELETE', 'CONNECT'] as const)('when given a %s request', (operation) => {
+    it('allows it before any work, without a patch', () => {
+      const request = admissionRequest(null, operation);
+      expect(mutate(request, TEST_CONFIG)).toEqual({
+        response: { uid: request.uid, allowed: true, status: { code: 200 } },
+        decision: 'skipped',
+      });
+    });
+  });
+
+  describe('when the Deployment has no cloudbase.dev/function annotation', () => {
+    it('allows it untouched', () => {
+      const deployment = minimalFunction();
+      deployment.metadata!.annotations = { 'cloudbase.dev/source': 'image' };
+      const request = admissionRequest(deployment);
+      expect(mutate(request, TEST_CONFIG).response).toEqual({
+        uid: request.uid,
+        allowed: true,
+        status: { code: 200 },
+      });
+    });
+  });
+
+  describe('when the annotations are wrong', () => {
+    it('denies with the contract message and no patch', () => {
+      const request = admissionRequest(minimalFunction({ 'cloudbase.dev/runtime': 'ruby' }));
+      expect(mutate(request, TEST_CONFIG)).toEqual({
+        response: {
+          uid: request.uid,
+          allowed: false,
+          status: {
+            code: 403,
+            reason: 'Forbidden',
+            message:
+              'cloudbase.dev/runtime="ruby" is not a supported runtime; use one of nodejs22, nodejs20, nodejs24',
+          },
+        },
+        decision: 'denied',
+      });
+    });
+  });
+
+  describe('when the review is for another kind', () => {
+    it('answers 400 naming the kind', () => {
+      const request = {
+        ...admissionRequest(minimalFunction()),
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+      };
+      expect(mutate(request, TEST_CONFIG).response).toEqual({
+        uid: request.uid,
+        allowed: false,
+        status: {
+          code: 400,
+          reason: 'BadRequest',
+          message:
+            "cloudbase webhooks handle apps/v1 Deployments, not v1 Pod; check the webhook configuration's rules",
+        },
+      });
+    });
+  });
+});

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { RUNTIMES, type Runtime } from '../../contract/function-spec.js';
+import { defaultRuntimeImages, type InjectionConfig } from '../../admission/inject/config.js';
+import { createLogger } from '../../log.js';
+import { startWebhookServer } from '../../webhook/server.js';
+import { UsageError, type Command } from '../command.js';
+
+const usage =
+  'cloudbase webhook --cert-dir DIR [--port 8443] [--host 0.0.0.0] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0]';
+
+export interface WebhookFlags {
+  certDir: string;
+  port: number;
+  host: string;
+  injection: InjectionConfig;
+  shutdownDelaySeconds: number;
+}
+
+/** Parses the flags of `cloudbase webhook`; a wrong flag is a UsageError naming it. */
+export function parseWebhookFlags(argv: string[]): WebhookFlags {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'cert-dir': { type: 'string' },
+      port: { type: 'string', default: '8443' },
+      host: { type: 'string', default: '0.0.0.0' },
+      'runtime-image': { type: 'string', multiple: true, default: [] },
+      'shutdown-delay-seconds': { type: 'string', default: '0' },
+    },
+  });
+  const certDir = values['cert-dir'];
+  if (certDir === undefined || certDir === '') throw new UsageError('--cert-dir is required');
+  const runtimeImages = defaultRuntimeImages();
+  for (const assignment of values['runtime-image']) {
+    const [runtime = '', image = ''] = assignment.split(/=(.*)/s);
+    if (!(RUNTIMES as readonly string[]).includes(runtime) || image === '') {
+      throw new UsageError(
+        `--runtime-image ${JSON.stringify(assignment)}: use RUNTIME=IMAGE with RUNTIME one of ${RUNTIMES.join(', ')}`,
+      );
+    }
+    runtimeImages[runtime as Runtime] = image;
+  }
+  return {
+    certDir,
+    port: integerFlag('port', values.port, 0, 65535),
+    host: values.host,
+    injection: { runtimeImages },
+    shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
+  };
+}
+
+function integerFlag(name: string, value: string, min: number, max: number): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new UsageError(`--${name} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
+  }
+  return parsed;
+}
+
+/** `cloudbase webhook`: serves /mutate and /validate until SIGTERM or SIGINT. */
+export const webhookCommand: Command = {
+  name: 'webhook',
+  summary: 'serve the mutating and validating admission webhooks over HTTPS',
+  usage,
+  async run(argv, io) {
+    const flags = parseWebhookFlags(argv);
+    const logger = createLogger('webhook');
+    const server = await startWebhookServer({ ...flags, logger });
+    io.stdout(`cloudbase webhook serving on ${server.url}`);
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    logger.info({ signal, shutdownDelaySeconds: flags.shutdownDelaySeconds }, 'shutting down');
+    // Behind a Service, endpoints are removed asynchronously: keep serving a moment so no review is refused.
+    await new Promise((resolve) => setTimeout(resolve, flags.shutdownDelaySeconds * 1000));
+    await server.close();
+    return 0;
+  },
+};

@@ -1,0 +1,37 @@
+/**
+ * The `cloudbase.dev/*` annotations a user puts on a Deployment's metadata: the whole function contract.
+ * Only the parser in `parse.ts` reads them; everything else works from the `FunctionSpec` it returns.
+ */
+export const ANNOTATION_PREFIX = 'cloudbase.dev/';
+
+export const Annotation = {
+  function: 'cloudbase.dev/function',
+  runtime: 'cloudbase.dev/runtime',
+  source: 'cloudbase.dev/source',
+  sourceSha256: 'cloudbase.dev/source-sha256',
+  handler: 'cloudbase.dev/handler',
+  signature: 'cloudbase.dev/signature',
+  trigger: 'cloudbase.dev/trigger',
+  route: 'cloudbase.dev/route',
+  host: 'cloudbase.dev/host',
+  entrypoints: 'cloudbase.dev/entrypoints',
+} as const;
+
+/** Annotations Cloudbase itself writes on a function (status a user reads with kubectl). */
+export const StatusAnnotation = {
+  url: 'cloudbase.dev/url',
+} as const;
+
+/** Every `cloudbase.dev/*` key Cloudbase knows; any other key under the prefix earns a warning. */
+export const KNOWN_ANNOTATIONS: readonly string[] = [
+  ...Object.values(Annotation),
+  ...Object.values(StatusAnnotation),
+];
+
+/** Labels Cloudbase puts on a function's Deployment and pods. */
+export const Label = {
+  function: 'cloudbase.dev/function',
+  managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+
+export const MANAGED_BY = 'cloudbase';

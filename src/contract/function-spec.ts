@@ -1,0 +1,59 @@
+/** The runtimes Cloudbase ships an image for. */
+export const RUNTIMES = ['nodejs22', 'nodejs20', 'nodejs24'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+export const DEFAULT_RUNTIME: Runtime = 'nodejs22';
+
+/** Handler shapes the runtime can call: native fetch style and those of other FaaS platforms. */
+export const SIGNATURES = ['fetch', 'openfaas', 'fission', 'kubeless', 'knative'] as const;
+export type Signature = (typeof SIGNATURES)[number];
+export const DEFAULT_SIGNATURE: Signature = 'fetch';
+
+export const TRIGGERS = ['http'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+export const DEFAULT_HANDLER = 'index.js';
+export const DEFAULT_ENTRYPOINTS: readonly string[] = ['web'];
+
+/** Where the function's code comes from. */
+export type FunctionSource =
+  /** Files of a ConfigMap in the function's namespace. */
+  | { kind: 'configmap'; configMapName: string }
+  /** A .tgz downloaded at pod start and checked against its sha256. */
+  | { kind: 'https'; url: string; sha256: string }
+  /** The code is already in the function container's image. */
+  | { kind: 'image' };
+
+export interface FunctionHandler {
+  /** Module path relative to the workspace, e.g. `lib/index.js`. */
+  modulePath: string;
+  /** Named export; absent means the default export / `module.exports`. */
+  exportName?: string;
+}
+
+export interface FunctionRoute {
+  /** URL path prefix Traefik matches; always starts with `/` and has no trailing `/` (except `/` itself). */
+  pathPrefix: string;
+  /** Host to match; absent means any host. */
+  host?: string;
+  /** Traefik entrypoints, de-duplicated, in the order given. */
+  entrypoints: string[];
+}
+
+/** A function as the contract describes it, with every default applied. */
+export interface FunctionSpec {
+  name: string;
+  namespace: string;
+  runtime: Runtime;
+  source: FunctionSource;
+  handler: FunctionHandler;
+  signature: Signature;
+  trigger: Trigger;
+  route: FunctionRoute;
+}
+
+/** `<module path>[#<export>]`, the form of `cloudbase.dev/handler` and of the runtime's `CLOUDBASE_HANDLER`. */
+export function formatHandler(handler: FunctionHandler): string {
+  return handler.exportName === undefined
+    ? handler.modulePath
+    : `${handler.modulePath}#${handler.exportName}`;
+}

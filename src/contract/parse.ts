@@ -1,0 +1,161 @@
+import { ANNOTATION_PREFIX, Annotation, KNOWN_ANNOTATIONS } from './annotations.js';
+import {
+  DEFAULT_ENTRYPOINTS,
+  DEFAULT_HANDLER,
+  DEFAULT_RUNTIME,
+  DEFAULT_SIGNATURE,
+  type FunctionSource,
+  type FunctionSpec,
+} from './function-spec.js';
+import {
+  parseEntrypoints,
+  parseFunctionName,
+  parseHandler,
+  parseHost,
+  parseRoute,
+  parseRuntime,
+  parseSha256,
+  parseSignature,
+  parseSource,
+  parseTrigger,
+  type FieldResult,
+  type SourceLocation,
+} from './fields.js';
+import { nearest } from './suggest.js';
+
+/** What the parser reads: a Deployment's annotations plus the name and namespace a default may need. */
+export interface ContractInput {
+  annotations: Readonly<Record<string, string>> | undefined;
+  /** The Deployment's name; empty while only `generateName` is set. */
+  name: string;
+  namespace: string;
+}
+
+/** One wrong annotation. `message` is the full sentence shown to the user. */
+export interface FieldError {
+  annotation: string;
+  value: string | undefined;
+  message: string;
+}
+
+export type ParseResult =
+  | { ok: true; spec: FunctionSpec; warnings: string[] }
+  | { ok: false; errors: FieldError[]; warnings: string[] };
+
+/** True when the Deployment opted in to Cloudbase. */
+export function isFunction(annotations: Readonly<Record<string, string>> | undefined): boolean {
+  return annotations !== undefined && Object.hasOwn(annotations, Annotation.function);
+}
+
+/**
+ * The one parser of the function contract: `cloudbase.dev/*` annotations in, a `FunctionSpec` with every
+ * default applied out, or one error per wrong annotation. Unknown `cloudbase.dev/*` keys are warnings.
+ */
+export function parseFunctionSpec(input: ContractInput): ParseResult {
+  const annotations = input.annotations ?? {};
+  const errors: FieldError[] = [];
+  const read = <T>(key: string, parse: (value: string) => FieldResult<T>, fallback: T): T => {
+    const value = annotations[key];
+    if (value === undefined) return fallback;
+    const result = parse(value);
+    if (result.ok) return result.value;
+    errors.push({ annotation: key, value, message: `${key}=${JSON.stringify(value)} ${result.problem}` });
+    return fallback;
+  };
+  const require = <T>(key: string, parse: (value: string) => FieldResult<T>, hint: string): T | undefined => {
+    if (annotations[key] === undefined) {
+      errors.push({ annotation: key, value: undefined, message: `${key} is required: ${hint}` });
+      return undefined;
+    }
+    return read<T | undefined>(key, parse, undefined);
+  };
+
+  const name = require(Annotation.function, (v) =>
+    parseFunctionName(v, input.name), 'set it to "true" or the function name');
+  const runtime = read(Annotation.runtime, parseRuntime, DEFAULT_RUNTIME);
+  const location = require(Annotation.source, parseSource, 'use configmap:<name>, an https:// URL of a .tgz, or image');
+  const source = withChecksum(location, annotations, read, errors);
+  const handler = read(Annotation.handler, parseHandler, { modulePath: DEFAULT_HANDLER });
+  const signature = read(Annotation.signature, parseSignature, DEFAULT_SIGNATURE);
+  const trigger = read(Annotation.trigger, parseTrigger, 'http');
+  const pathPrefix = read(Annotation.route, parseRoute, `/${input.namespace}/${name ?? ''}`);
+  const host = read<string | undefined>(Annotation.host, parseHost, undefined);
+  const entrypoints = read(Annotation.entrypoints, parseEntrypoints, [...DEFAULT_ENTRYPOINTS]);
+
+  if (signature === 'kubeless' && handler.exportName === undefined)
+    errors.push(kubelessNeedsExport(annotations));
+
+  const warnings = unknownKeyWarnings(annotations);
+  if (errors.length > 0 || name === undefined || source === undefined) {
+    return { ok: false, errors, warnings };
+  }
+  const route = host === undefined ? { pathPrefix, entrypoints } : { pathPrefix, host, entrypoints };
+  return {
+    ok: true,
+    spec: { name, namespace: input.namespace, runtime, source, handler, signature, trigger, route },
+    warnings,
+  };
+}
+
+/** Kubeless handlers are always a named export of a module (`module.function` in Kubeless terms). */
+function kubelessNeedsExport(annotations: Readonly<Record<string, string>>): FieldError {
+  const key = Annotation.handler;
+  const value = annotations[key];
+  const fix = 'use <module path>#<export>, e.g. handler.js#hello';
+  const message =
+    value === undefined
+      ? `${key} is required for the kubeless signature: ${fix}`
+      : `${key}=${JSON.stringify(value)} names no export, which kubeless handlers need; ${fix}`;
+  return { annotation: key, value, message };
+}
+
+type Reader = <T>(key: string, parse: (value: string) => FieldResult<T>, fallback: T) => T;
+
+/** Joins `cloudbase.dev/source-sha256` to the source: required for https, refused for the others. */
+function withChecksum(
+  location: SourceLocation | undefined,
+  annotations: Readonly<Record<string, string>>,
+  read: Reader,
+  errors: FieldError[],
+): FunctionSource | undefined {
+  const key = Annotation.sourceSha256;
+  const value = annotations[key];
+  if (location === undefined) return undefined;
+  if (location.kind !== 'https') {
+    if (value !== undefined) {
+      errors.push({
+        annotation: key,
+        value,
+        message: `${key} only applies to an https:// source, and ${Annotation.source} is ${location.kind === 'image' ? 'image' : 'a ConfigMap'}; remove it`,
+      });
+    }
+    return location;
+  }
+  if (value === undefined) {
+    errors.push({
+      annotation: key,
+      value,
+      message: `${key} is required for an https:// source: set it to the tarball's sha256 (64 hexadecimal characters, e.g. from sha256sum)`,
+    });
+    return undefined;
+  }
+  const sha256 = read<string | undefined>(key, parseSha256, undefined);
+  return sha256 === undefined ? undefined : { kind: 'https', url: location.url, sha256 };
+}
+
+function unknownKeyWarnings(annotations: Readonly<Record<string, string>>): string[] {
+  return Object.keys(annotations)
+    .filter((key) => key.startsWith(ANNOTATION_PREFIX) && !KNOWN_ANNOTATIONS.includes(key))
+    .map((key) => {
+      // Compare the part after the prefix: every candidate shares the prefix, which would drown the signal.
+      const known = KNOWN_ANNOTATIONS.map((k) => k.slice(ANNOTATION_PREFIX.length));
+      const suggestion = nearest(key.slice(ANNOTATION_PREFIX.length), known);
+      const hint = suggestion === undefined ? '' : `; did you mean "${ANNOTATION_PREFIX}${suggestion}"?`;
+      return `unknown annotation "${key}" is ignored${hint}`;
+    });
+}
+
+/** One line per error, as the validating webhook shows them. */
+export function formatErrors(errors: readonly FieldError[]): string {
+  return errors.map((error) => error.message).join('; ');
+}

@@ -1,0 +1,49 @@
+/**
+ * The environment contract between the mutating webhook and the runtime image.
+ *
+ * The webhook writes these variables into the injected containers; the runtime (`cloudbase-runtime serve`)
+ * and the build steps (`cloudbase-runtime fetch`, `cloudbase-runtime install`) read them. Variables with the
+ * `CLOUDBASE_` prefix are owned by the webhook: it rewrites them on every admission so that they always match
+ * the Deployment's `cloudbase.dev/*` annotations.
+ */
+export const RuntimeEnv = {
+  /** The function's name (DNS-1035 label). */
+  functionName: 'CLOUDBASE_FUNCTION_NAME',
+  /** The function's namespace. */
+  namespace: 'CLOUDBASE_NAMESPACE',
+  /** The runtime, e.g. `nodejs22`. */
+  runtime: 'CLOUDBASE_RUNTIME',
+  /** `<module path>[#<export>]`, relative to the workspace. */
+  handler: 'CLOUDBASE_HANDLER',
+  /** `fetch`, `openfaas`, `fission`, `kubeless` or `knative`. */
+  signature: 'CLOUDBASE_SIGNATURE',
+  /** Port of the function's HTTP server (the container port named `http`). */
+  port: 'CLOUDBASE_PORT',
+  /** Port of the health and metrics server (the container port named `admin`). */
+  adminPort: 'CLOUDBASE_ADMIN_PORT',
+  /** Directory that holds the function's code (and its node_modules). */
+  workspace: 'CLOUDBASE_WORKSPACE',
+  /** The `cloudbase.dev/source` annotation: `configmap:<name>` or an `https://` URL (fetch step only). */
+  source: 'CLOUDBASE_SOURCE',
+  /** Expected hex sha256 of an `https://` tarball (fetch step only). */
+  sourceSha256: 'CLOUDBASE_SOURCE_SHA256',
+  /** Where the ConfigMap of a `configmap:` source is mounted read-only (fetch step only). */
+  sourceDir: 'CLOUDBASE_SOURCE_DIR',
+} as const;
+
+/** Prefix of every variable the webhook owns. */
+export const RUNTIME_ENV_PREFIX = 'CLOUDBASE_';
+
+/** Fixed paths and ports inside function pods. */
+export const PodLayout = {
+  workspaceDir: '/workspace',
+  sourceDir: '/cloudbase/source',
+  tmpDir: '/tmp',
+  httpPort: 8080,
+  adminPort: 9090,
+  /** The runtime image puts this executable on PATH; its first argument selects the step. */
+  runtimeCommand: 'cloudbase-runtime',
+} as const;
+
+/** Subcommands of `cloudbase-runtime`. */
+export type RuntimeStep = 'serve' | 'fetch' | 'install';

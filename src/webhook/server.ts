@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { InjectionConfig } from '../admission/inject/config.js';
+import { buildWebhookApp } from './app.js';
+import { CertificateWatcher } from './certificate-watcher.js';
+import { createWebhookMetrics } from './metrics.js';
+
+export interface WebhookServerOptions {
+  certDir: string;
+  port: number;
+  host: string;
+  injection: InjectionConfig;
+  logger: Logger;
+  /** Process metrics (CPU, memory, event loop) on /metrics; off in tests that run several servers. */
+  processMetrics?: boolean;
+  certificatePollIntervalMs?: number;
+  /** Adds routes before the server starts (the benchmark's no-op route). */
+  configure?: (app: FastifyInstance) => void;
+}
+
+export interface RunningWebhookServer {
+  app: FastifyInstance;
+  url: string;
+  /** Stops accepting, lets in-flight reviews finish, closes idle keep-alive connections. */
+  close(): Promise<void>;
+}
+
+// Slowloris guards: a client must send its headers within 10 s and its whole request within 30 s; the API
+// server's own webhook timeout is at most 30 s. Idle keep-alive connections are kept a minute for reuse.
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+
+/** Serves the webhooks over HTTPS (TLS 1.2+) from the certificate directory, reloading it when it changes. */
+export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningWebhookServer> {
+  const metrics = createWebhookMetrics({ processMetrics: options.processMetrics ?? true });
+  let server: Server | undefined;
+  const watcher = new CertificateWatcher(
+    options.certDir,
+    options.logger,
+    (pair, result) => {
+      metrics.certificateReloads.inc({ result });
+      // New handshakes use the new certificate; established connections keep going undisturbed.
+      if (result === 'loaded') server?.setSecureContext({ ...pair, minVersion: 'TLSv1.2' });
+    },
+    options.certificatePollIntervalMs,
+  );
+  const initial = watcher.loadInitial();
+  let listening = false;
+  const app = buildWebhookApp({
+    logger: options.logger,
+    injection: options.injection,
+    metrics,
+    isReady: () => listening,
+    serverFactory: (handler) => {
+      server = createServer({ ...initial, minVersion: 'TLSv1.2' }, handler);
+      server.headersTimeout = HEADERS_TIMEOUT_MS;
+      server.requestTimeout = REQUEST_TIMEOUT_MS;
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      return server;
+    },
+  });
+  options.configure?.(app);
+  await app.listen({ port: options.port, host: options.host });
+  watcher.start();
+  listening = true;
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    app,
+    url: `https://${host}:${address.port}`,
+    async close() {
+      listening = false;
+      watcher.stop();
+      await app.close();
+      server?.closeIdleConnections();
+    },
+  };
+}
