@@ -15,4 +15,5 @@ export default {
     ],
   },
   testTimeout: 30000,
+  reporters: ['<rootDir>/hack/summary-reporter.js', 'default'],
 };
