@@ -118,7 +118,9 @@ describe('mutate, for generated Deployments', () => {
   it('is idempotent: the second admission yields no patch', () => {
     fc.assert(
       fc.property(deployment, (d) => {
+        const before = JSON.stringify(d);
         const once = admit(d);
+        expect(JSON.stringify(d)).toBe(before); // the request's object is never changed
         const second = mutate(admissionRequest(once, 'UPDATE'), TEST_CONFIG);
         expect(second.response.patch).toBeUndefined();
         expect(second.response.patchType).toBeUndefined();

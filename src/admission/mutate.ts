@@ -6,6 +6,7 @@ import type { InjectionConfig } from './inject/config.js';
 import { injectFunction } from './inject/mutate.js';
 import { allowed, badRequest, denied, patched } from './response.js';
 import type { AdmissionRequest } from './review.js';
+import type { V1Deployment } from '@kubernetes/client-node';
 
 /**
  * The mutating webhook: turns an annotated Deployment into a function. The patch is the diff between the
@@ -25,7 +26,7 @@ export function mutate(request: AdmissionRequest, config: InjectionConfig): Admi
     // Fail closed: a function we cannot read is not admitted half-built. The validating webhook says the same.
     return { response: denied(uid, formatErrors(contract.errors)), decision: 'denied' };
   }
-  const mutated = structuredClone(request.object);
+  const mutated = copyForInjection(request.object);
   injectFunction(mutated, contract.spec, config);
   const operations = jsonPatch.compare(request.object, mutated);
   return {
@@ -33,4 +34,17 @@ export function mutate(request: AdmissionRequest, config: InjectionConfig): Admi
     decision: operations.length === 0 ? 'unchanged' : 'patched',
     functionName: contract.spec.name,
   };
+}
+
+/**
+ * A copy that injectFunction may change: the pod template deep, the metadata and spec shallow (injection
+ * only reassigns their labels and selector). Everything else (managedFields, the last-applied annotation) is
+ * shared with the original, so the diff skips it by identity and the cost does not grow with it.
+ */
+function copyForInjection(deployment: V1Deployment): V1Deployment {
+  const spec =
+    deployment.spec === undefined
+      ? undefined
+      : { ...deployment.spec, template: structuredClone(deployment.spec.template) };
+  return { ...deployment, metadata: { ...deployment.metadata }, ...(spec === undefined ? {} : { spec }) };
 }
