@@ -1,0 +1,145 @@
+import { describe, expect, it } from '@jest/globals';
+import type { FunctionSpec } from '../../contract/function-spec.js';
+import { parseFunctionSpec } from '../../contract/parse.js';
+import { claimsOverlap, routeHolder, type RouteClaim } from './conflicts.js';
+import { desiredIngressRoute, desiredStripPrefix, functionUrl, routeRule } from './route.js';
+import { desiredService } from './service.js';
+
+const owner = { name: 'hello', namespace: 'demo', uid: '6b1f3c1e-0000-4000-8000-000000000001' };
+
+function spec(annotations: Record<string, string> = {}, name = 'hello'): FunctionSpec {
+  const result = parseFunctionSpec({
+    annotations: { 'cloudbase.dev/function': 'true', 'cloudbase.dev/source': 'image', ...annotations },
+    name,
+    namespace: 'demo',
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.spec;
+}
+
+const ownedMetadata = (name: string) => ({
+  name,
+  namespace: 'demo',
+  labels: { 'cloudbase.dev/function': 'hello', 'app.kubernetes.io/managed-by': 'cloudbase' },
+  ownerReferences: [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'hello',
+      uid: owner.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ],
+});
+
+describe('desiredService', () => {
+  it('is a ClusterIP Service selecting the function pods, port 80 to the http port, owned by the Deployment', () => {
+    expect(desiredService(spec(), owner)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: ownedMetadata('hello'),
+      spec: {
+        type: 'ClusterIP',
+        selector: { 'cloudbase.dev/function': 'hello' },
+        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+      },
+    });
+  });
+});
+
+describe('routeRule', () => {
+  it.each<[Record<string, string>, string]>([
+    [{}, '(Path(`/demo/hello`) || PathPrefix(`/demo/hello/`))'],
+    [{ 'cloudbase.dev/route': '/' }, 'PathPrefix(`/`)'],
+    [
+      { 'cloudbase.dev/route': '/api', 'cloudbase.dev/host': 'fn.example.com' },
+      'Host(`fn.example.com`) && (Path(`/api`) || PathPrefix(`/api/`))',
+    ],
+  ])('for %j is %s', (annotations, rule) => {
+    expect(routeRule(spec(annotations))).toBe(rule);
+  });
+});
+
+describe('desiredIngressRoute and desiredStripPrefix', () => {
+  it('route the entrypoints to the Service through a middleware that strips the prefix', () => {
+    const s = spec({ 'cloudbase.dev/route': '/hello', 'cloudbase.dev/entrypoints': 'web,websecure' });
+    expect(desiredIngressRoute(s, owner).toJSON()).toEqual({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: ownedMetadata('hello'),
+      spec: {
+        entryPoints: ['web', 'websecure'],
+        routes: [
+          {
+            kind: 'Rule',
+            match: '(Path(`/hello`) || PathPrefix(`/hello/`))',
+            services: [{ name: 'hello', port: 80 }],
+            middlewares: [{ name: 'hello-strip-prefix' }],
+          },
+        ],
+      },
+    });
+    expect(desiredStripPrefix(s, owner)?.toJSON()).toEqual({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'Middleware',
+      metadata: ownedMetadata('hello-strip-prefix'),
+      spec: { stripPrefix: { prefixes: ['/hello'] } },
+    });
+  });
+
+  it('need no middleware for the root route', () => {
+    const s = spec({ 'cloudbase.dev/route': '/' });
+    expect(desiredStripPrefix(s, owner)).toBeUndefined();
+    expect(desiredIngressRoute(s, owner).spec.routes[0]).not.toHaveProperty('middlewares');
+  });
+});
+
+describe('functionUrl', () => {
+  it.each<[Record<string, string>, string]>([
+    [{}, '/demo/hello'],
+    [{ 'cloudbase.dev/host': 'fn.example.com', 'cloudbase.dev/route': '/a' }, 'http://fn.example.com/a'],
+  ])('for %j is %s', (annotations, url) => {
+    expect(functionUrl(spec(annotations))).toBe(url);
+  });
+});
+
+describe('route ownership', () => {
+  const claim = (key: string, annotations: Record<string, string>, createdAt: string): RouteClaim => ({
+    key,
+    spec: spec(annotations, key.split('/')[1]),
+    createdAt: new Date(createdAt),
+  });
+  const first = claim('demo/a', { 'cloudbase.dev/route': '/x' }, '2026-01-01T00:00:00Z');
+  const second = claim('demo/b', { 'cloudbase.dev/route': '/x' }, '2026-01-02T00:00:00Z');
+  const sameTime = claim('demo/c', { 'cloudbase.dev/route': '/x' }, '2026-01-01T00:00:00Z');
+  const otherHost = claim(
+    'demo/d',
+    { 'cloudbase.dev/route': '/x', 'cloudbase.dev/host': 'h.example' },
+    '2025-01-01T00:00:00Z',
+  );
+  const otherEntrypoint = claim(
+    'demo/e',
+    { 'cloudbase.dev/route': '/x', 'cloudbase.dev/entrypoints': 'websecure' },
+    '2025-01-01T00:00:00Z',
+  );
+
+  it.each([
+    [first, second, true],
+    [first, otherHost, false],
+    [first, otherEntrypoint, false],
+  ])('overlap of %#', (a, b, expected) => {
+    expect(claimsOverlap(a.spec, b.spec)).toBe(expected);
+  });
+
+  it('leaves the route to the function that claimed it first', () => {
+    const all = [second, first, otherHost, otherEntrypoint];
+    expect(routeHolder(first, all)).toBeUndefined();
+    expect(routeHolder(second, all)?.key).toBe('demo/a');
+  });
+
+  it('breaks a tie on creation time by key, the same way on every replica', () => {
+    expect(routeHolder(sameTime, [first, sameTime])?.key).toBe('demo/a');
+    expect(routeHolder(first, [sameTime, first])).toBeUndefined();
+  });
+});
