@@ -18,7 +18,7 @@ import {
   INJECTED_VOLUMES,
   Injected,
 } from './names.js';
-import { isSubset } from './subset.js';
+import { isSubset } from '../../kube/subset.js';
 import { desiredVolumes } from './volumes.js';
 
 /**

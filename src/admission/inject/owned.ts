@@ -1,4 +1,4 @@
-import { isSubset } from './subset.js';
+import { isSubset } from '../../kube/subset.js';
 
 /** Replaces items with the same name in place and appends the others, keeping the user's order. */
 export function upsertByName<T extends { name: string }>(current: T[] | undefined, desired: T[]): T[] {

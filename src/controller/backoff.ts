@@ -1,0 +1,16 @@
+/** Per-item exponential backoff, as client-go's ItemExponentialFailureRateLimiter: base · 2^failures, capped. */
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const RECONCILE_BACKOFF: BackoffPolicy = { baseMs: 50, maxMs: 60_000 };
+/** A failing watch is restarted after 1 s, 2 s, 4 s ... up to 30 s. */
+export const WATCH_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000 };
+
+/** Delay before retry number `failures` (1 for the first retry). */
+export function backoffDelay(failures: number, policy: BackoffPolicy): number {
+  if (failures <= 0) return 0;
+  // 2^failures overflows to Infinity long after the cap; min() keeps it finite.
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** (failures - 1));
+}
