@@ -1,0 +1,49 @@
+/**
+ * `cloudbase-runtime <serve|fetch|install>`: the runtime image's one executable; the webhook runs `fetch`
+ * and `install` as init containers and `serve` as the function container.
+ */
+import type { RuntimeStep } from '../contract/runtime-env.js';
+import { fetchSource } from '../build/fetch.js';
+import { failureLine, writeTerminationMessage } from '../build/failure.js';
+import { install } from '../build/install.js';
+import { RuntimeEnv } from '../contract/runtime-env.js';
+import { serve } from './serve.js';
+
+export const USAGE =
+  'usage: cloudbase-runtime <serve|fetch|install>   (configured by CLOUDBASE_* environment variables)';
+
+export interface CliIO {
+  stderr: (line: string) => void;
+  terminationLog?: string;
+}
+
+const STEPS: Record<RuntimeStep, (env: NodeJS.ProcessEnv) => Promise<number>> = {
+  serve,
+  fetch: async (env) => (await fetchSource(env), 0),
+  install: async (env) => (await install(env[RuntimeEnv.workspace]?.trim() || '/workspace'), 0),
+};
+
+/** Runs one step and resolves with the process exit code: 0 done, 1 failed (one line on stderr), 2 usage. */
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIO): Promise<number> {
+  const step = argv[0];
+  if (argv.length !== 1 || !isStep(step)) {
+    io.stderr(
+      argv.length === 0
+        ? USAGE
+        : `cloudbase-runtime: unknown arguments ${JSON.stringify(argv.join(' '))}; ${USAGE}`,
+    );
+    return 2;
+  }
+  try {
+    return await STEPS[step](env);
+  } catch (err) {
+    const line = failureLine(step, err);
+    io.stderr(line);
+    writeTerminationMessage(line, io.terminationLog);
+    return 1;
+  }
+}
+
+function isStep(value: string | undefined): value is RuntimeStep {
+  return value === 'serve' || value === 'fetch' || value === 'install';
+}

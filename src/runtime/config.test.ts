@@ -1,0 +1,149 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, loadRuntimeConfig, parseHandler } from './config.js';
+
+describe('loadRuntimeConfig', () => {
+  describe('when only the handler is set', () => {
+    it('applies the defaults of the pod layout', () => {
+      expect(loadRuntimeConfig({ CLOUDBASE_HANDLER: 'handler.js' })).toEqual({
+        ok: true,
+        config: {
+          workspace: '/workspace',
+          handler: { modulePath: 'handler.js', exportName: undefined },
+          signature: 'fetch',
+          port: 8080,
+          adminPort: 9090,
+          functionName: 'function',
+          namespace: 'default',
+          runtime: `nodejs${process.versions.node.split('.')[0]}`,
+          timeoutMs: DEFAULT_TIMEOUT_MS,
+          maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+          logLevel: 'info',
+        },
+      });
+    });
+  });
+
+  describe('when every variable is set', () => {
+    it('reads each of them', () => {
+      const result = loadRuntimeConfig({
+        CLOUDBASE_HANDLER: 'lib/fn.mjs#hello',
+        CLOUDBASE_WORKSPACE: '/srv/app/',
+        CLOUDBASE_SIGNATURE: 'Kubeless',
+        CLOUDBASE_PORT: '8081',
+        CLOUDBASE_ADMIN_PORT: '9091',
+        CLOUDBASE_FUNCTION_NAME: 'hello',
+        CLOUDBASE_NAMESPACE: 'demo',
+        CLOUDBASE_RUNTIME: 'nodejs22',
+        CLOUDBASE_TIMEOUT_MS: '5000',
+        CLOUDBASE_MAX_BODY_BYTES: '1024',
+        CLOUDBASE_LOG_LEVEL: 'debug',
+      });
+      expect(result).toEqual({
+        ok: true,
+        config: {
+          workspace: '/srv/app/',
+          handler: { modulePath: 'lib/fn.mjs', exportName: 'hello' },
+          signature: 'kubeless',
+          port: 8081,
+          adminPort: 9091,
+          functionName: 'hello',
+          namespace: 'demo',
+          runtime: 'nodejs22',
+          timeoutMs: 5000,
+          maxBodyBytes: 1024,
+          logLevel: 'debug',
+        },
+      });
+    });
+  });
+
+  describe('when values are invalid', () => {
+    it.each([
+      [
+        {},
+        'CLOUDBASE_HANDLER is not set: expected <module path>[#<export>] relative to the workspace, e.g. handler.js#hello',
+      ],
+      [
+        { CLOUDBASE_SIGNATURE: 'lambda' },
+        'CLOUDBASE_SIGNATURE="lambda" is not valid: expected one of fetch, openfaas, fission, kubeless, knative',
+      ],
+      [
+        { CLOUDBASE_PORT: '80a' },
+        'CLOUDBASE_PORT="80a" is not valid: expected an integer port between 1 and 65535',
+      ],
+      [
+        { CLOUDBASE_ADMIN_PORT: '70000' },
+        'CLOUDBASE_ADMIN_PORT="70000" is not valid: expected an integer port between 1 and 65535',
+      ],
+      [
+        { CLOUDBASE_PORT: '9090' },
+        'CLOUDBASE_PORT and CLOUDBASE_ADMIN_PORT are both 9090: expected two different ports',
+      ],
+      [
+        { CLOUDBASE_WORKSPACE: 'workspace' },
+        'CLOUDBASE_WORKSPACE="workspace" is not valid: expected an absolute directory path, e.g. /workspace',
+      ],
+      [
+        { CLOUDBASE_TIMEOUT_MS: '0' },
+        'CLOUDBASE_TIMEOUT_MS="0" is not valid: expected an integer number of milliseconds between 1 and 3600000',
+      ],
+      [
+        { CLOUDBASE_TIMEOUT_MS: '1.5' },
+        'CLOUDBASE_TIMEOUT_MS="1.5" is not valid: expected an integer number of milliseconds between 1 and 3600000',
+      ],
+      [
+        { CLOUDBASE_MAX_BODY_BYTES: '-1' },
+        'CLOUDBASE_MAX_BODY_BYTES="-1" is not valid: expected an integer number of bytes between 1 and 2147483647',
+      ],
+      [
+        { CLOUDBASE_LOG_LEVEL: 'loud' },
+        'CLOUDBASE_LOG_LEVEL="loud" is not valid: expected one of fatal, error, warn, info, debug, trace, silent',
+      ],
+    ])('for %j it says %s', (env, message) => {
+      const base =
+        'CLOUDBASE_HANDLER' in env || Object.keys(env).length === 0
+          ? {}
+          : { CLOUDBASE_HANDLER: 'handler.js' };
+      expect(loadRuntimeConfig({ ...base, ...env })).toEqual({ ok: false, errors: [message] });
+    });
+
+    it('reports every problem at once', () => {
+      const result = loadRuntimeConfig({ CLOUDBASE_SIGNATURE: 'x', CLOUDBASE_PORT: 'y' });
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.errors).toHaveLength(3);
+    });
+
+    it('requires a named export for the kubeless signature', () => {
+      expect(loadRuntimeConfig({ CLOUDBASE_HANDLER: 'handler.js', CLOUDBASE_SIGNATURE: 'kubeless' })).toEqual(
+        {
+          ok: false,
+          errors: [
+            'CLOUDBASE_HANDLER="handler.js" is not valid for the kubeless signature: expected <module path>#<export>, e.g. handler.js#handler (kubeless calls a named export)',
+          ],
+        },
+      );
+    });
+  });
+});
+
+describe('parseHandler', () => {
+  it.each([
+    ['handler.js', { modulePath: 'handler.js', exportName: undefined }],
+    ['./src/index.mjs#handle', { modulePath: 'src/index.mjs', exportName: 'handle' }],
+    ['a/../b.js#x', { modulePath: 'b.js', exportName: 'x' }],
+    ['hello', { modulePath: 'hello', exportName: undefined }],
+  ])('accepts %s', (raw, expected) => {
+    expect(parseHandler(raw)).toEqual(expected);
+  });
+
+  it.each([
+    ['#hello', 'the module path before "#" is empty'],
+    ['handler.js#', 'expected one export name after a single "#", e.g. handler.js#hello'],
+    ['handler.js#a#b', 'expected one export name after a single "#", e.g. handler.js#hello'],
+    ['/etc/passwd', 'the module path "/etc/passwd" is absolute; expected a path relative to the workspace'],
+    ['../secret.js', 'the module path "../secret.js" leaves the workspace'],
+    ['a/../../secret.js', 'the module path "a/../../secret.js" leaves the workspace'],
+  ])('refuses %s', (raw, reason) => {
+    expect(parseHandler(raw)).toBe(reason);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * Listens: the admin server first (so probes answer while the function loads), then the function server
+ * once the function is loaded. Sets the socket timeouts and drains in-flight requests on shutdown.
+ */
+import type { AddressInfo } from 'node:net';
+
+import type { Logger } from 'pino';
+import type { RuntimeConfig } from './config.js';
+import { buildAdminApp, type Readiness } from './http/admin.js';
+import { buildFunctionApp } from './http/app.js';
+import type { RuntimeMetrics } from './http/metrics.js';
+import type { RuntimeApp } from './http/types.js';
+import type { FunctionHandler } from './model.js';
+
+/** How long shutdown waits for in-flight requests; below Kubernetes' default 30 s grace period. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
+/**
+ * Longer than the idle timeout of the proxy in front (Traefik's default is 90 s), so that the proxy, not
+ * us, closes idle keep-alive connections and never reuses one we just closed (which gives it a 502).
+ * https://doc.traefik.io/traefik/routing/services/#serverstransport
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 95_000;
+
+export interface RuntimeDeps {
+  logger: Logger;
+  metrics: RuntimeMetrics;
+  /** Loads and adapts the user's function; readiness waits for it. */
+  load: () => Promise<FunctionHandler>;
+  /** Interface to listen on; `0.0.0.0` in a pod, `127.0.0.1` in tests. */
+  host?: string;
+  shutdownGraceMs?: number;
+}
+
+export interface RunningRuntime {
+  /** `http://host:port` of the admin server, listening already. */
+  adminUrl: string;
+  /** Resolves with the function server's URL once it listens and is ready; rejects if loading failed. */
+  ready: Promise<string>;
+  /** Stops accepting, waits for in-flight requests (bounded), closes both servers. True if all finished. */
+  shutdown(): Promise<boolean>;
+}
+
+type Phase =
+  { phase: 'loading' } | { phase: 'ready' } | { phase: 'failed'; error: string } | { phase: 'draining' };
+
+/** Starts the admin server, then loads the function and starts the function server. */
+export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Promise<RunningRuntime> {
+  const host = deps.host ?? '0.0.0.0';
+  let state: Phase = { phase: 'loading' };
+  const admin = buildAdminApp({
+    logger: deps.logger,
+    metrics: deps.metrics,
+    readiness: () => readinessOf(state, config),
+  });
+  const adminUrl = await listen(admin, host, config.adminPort);
+  let functionApp: RuntimeApp | undefined;
+
+  const ready = (async (): Promise<string> => {
+    try {
+      const handler = await deps.load();
+      functionApp = buildFunctionApp({
+        handler,
+        logger: deps.logger,
+        metrics: deps.metrics,
+        timeoutMs: config.timeoutMs,
+        maxBodyBytes: config.maxBodyBytes,
+      });
+      setSocketTimeouts(functionApp);
+      const url = await listen(functionApp, host, config.port);
+      if (state.phase === 'loading') state = { phase: 'ready' };
+      const coldStart = process.uptime();
+      deps.metrics.coldStart.set(coldStart);
+      deps.logger.info(
+        { url, adminUrl, coldStartSeconds: Math.round(coldStart * 1000) / 1000 },
+        'function ready',
+      );
+      return url;
+    } catch (err) {
+      state = { phase: 'failed', error: err instanceof Error ? err.message : String(err) };
+      throw err;
+    }
+  })();
+  // `ready` is awaited by the caller; this keeps an early shutdown from leaving it unhandled.
+  ready.catch(() => undefined);
+
+  const shutdown = async (): Promise<boolean> => {
+    state = { phase: 'draining' };
+    const drained = functionApp
+      ? await closeWithin(functionApp, deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS)
+      : true;
+    await admin.close();
+    return drained;
+  };
+  return { adminUrl, ready, shutdown };
+}
+
+function readinessOf(state: Phase, config: RuntimeConfig): Readiness {
+  switch (state.phase) {
+    case 'ready':
+      return { ready: true, reason: 'ready' };
+    case 'loading':
+      return { ready: false, reason: `loading ${config.handler.modulePath}` };
+    case 'failed':
+      return { ready: false, reason: `failed to load the function: ${state.error}` };
+    case 'draining':
+      return { ready: false, reason: 'shutting down' };
+  }
+}
+
+async function listen(app: RuntimeApp, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shownHost}:${address.port}`;
+}
+
+/** Time a client has to send a whole request (headers and body); the function's own time is not counted. */
+export const REQUEST_RECEIVE_TIMEOUT_MS = 60_000;
+
+/** Keep-alive beyond the proxy's idle timeout; slow senders are cut after a minute. */
+function setSocketTimeouts(app: RuntimeApp): void {
+  app.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  app.server.requestTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
+}
+
+/** `app.close()` waits for in-flight requests; after `graceMs` the remaining connections are cut. */
+async function closeWithin(app: RuntimeApp, graceMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+  const closed = app.close().then(() => true as const);
+  const drained = await Promise.race([closed, expired]);
+  clearTimeout(timer);
+  if (!drained) {
+    app.server.closeAllConnections();
+    await closed;
+  }
+  return drained;
+}

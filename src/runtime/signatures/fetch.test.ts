@@ -1,0 +1,118 @@
+import { describe, expect, it } from '@jest/globals';
+import { fixture, incoming, testInfo, text } from '../testdata/request.js';
+import { fetchAdapter, fromFetchResult, toWebRequest } from './fetch.js';
+
+describe('the fetch signature', () => {
+  describe('with an ESM function', () => {
+    it.each([
+      ['a Response', '/hello', 200, 'text/plain', 'hello from GET /hello'],
+      ['a string as text/plain', '/text?name=ada', 200, 'text/plain; charset=utf-8', 'hello ada'],
+      [
+        'another value as JSON',
+        '/json?name=ada',
+        200,
+        'application/json; charset=utf-8',
+        '{"hello":"ada","function":"hello"}',
+      ],
+    ])('answers %s', async (_name, url, status, type, body) => {
+      const handler = await fixture('fetch', 'fetch/esm/handler.js');
+      const res = await handler(incoming({ url }));
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toBe(type);
+      expect(text(res.body)).toBe(body);
+    });
+
+    it('answers 204 without a body when the function returns nothing', async () => {
+      const handler = await fixture('fetch', 'fetch/esm/handler.js');
+      expect(await handler(incoming({ url: '/empty' }))).toEqual({ status: 204, headers: {}, body: '' });
+    });
+
+    it('passes the method, headers and body as a WHATWG Request, and the request id in the context', async () => {
+      const handler = await fixture('fetch', 'fetch/esm/handler.js');
+      const res = await handler(
+        incoming({
+          method: 'POST',
+          url: '/echo',
+          headers: { 'content-type': 'application/json' },
+          body: { a: 1 },
+        }),
+      );
+      expect(res.status).toBe(201);
+      expect(res.headers['x-handler']).toBe('esm');
+      expect(JSON.parse(text(res.body))).toEqual({ received: { a: 1 }, method: 'POST', requestId: 'req-1' });
+    });
+
+    it('keeps every set-cookie header', async () => {
+      const handler = await fixture('fetch', 'fetch/esm/handler.js');
+      const res = await handler(incoming({ url: '/cookies' }));
+      expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    });
+
+    it('rejects when the function throws', async () => {
+      const handler = await fixture('fetch', 'fetch/esm/handler.js');
+      await expect(handler(incoming({ url: '/boom' }))).rejects.toThrow('boom');
+    });
+
+    it('calls a named export', async () => {
+      const handler = await fixture('fetch', 'fetch/esm/handler.js', 'named');
+      expect(text((await handler(incoming())).body)).toBe('named export');
+    });
+  });
+
+  describe('with a CommonJS function', () => {
+    it('calls module.exports', async () => {
+      const handler = await fixture('fetch', 'fetch/cjs/handler.js');
+      expect(text((await handler(incoming({ url: '/x' }))).body)).toBe('hello from cjs /x');
+    });
+
+    it('calls a property of module.exports', async () => {
+      const handler = await fixture('fetch', 'fetch/cjs/handler.js', 'other');
+      expect(text((await handler(incoming())).body)).toBe('{"from":"other"}');
+    });
+  });
+
+  it('calls the fetch method of an exported object (Workers style) with the object as this', async () => {
+    const handler = await fixture('fetch', 'fetch/worker/worker.mjs');
+    expect(text((await handler(incoming({ method: 'DELETE' }))).body)).toBe('worker style DELETE');
+  });
+
+  it('refuses an export that is neither a function nor has a fetch method', () => {
+    expect(() => fetchAdapter({ handle: 1 }, testInfo)).toThrow(
+      'the fetch signature expects a function (export default async (request, context) => Response) or an object with a fetch method, got an object with keys handle',
+    );
+  });
+
+  describe('toWebRequest', () => {
+    it('builds the URL from the forwarded host and protocol', () => {
+      const req = toWebRequest(
+        incoming({
+          url: '/a?b=1',
+          headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' },
+        }),
+      );
+      expect(req.url).toBe('https://api.example.com/a?b=1');
+    });
+
+    it('falls back to localhost when the Host header is unusable', () => {
+      expect(toWebRequest(incoming({ url: '/a', headers: { host: 'bad host' } })).url).toBe(
+        'http://localhost/a',
+      );
+    });
+
+    it('gives GET requests no body', () => {
+      expect(toWebRequest(incoming({ method: 'GET', body: 'ignored' })).body).toBeNull();
+    });
+  });
+
+  describe('fromFetchResult', () => {
+    it.each([
+      [null, 204, undefined, ''],
+      [42, 200, 'application/json; charset=utf-8', '42'],
+      [[1, 2], 200, 'application/json; charset=utf-8', '[1,2]'],
+      [new Uint8Array([104, 105]), 200, 'application/octet-stream', 'hi'],
+    ])('maps %p to %i', async (value, status, type, body) => {
+      const res = await fromFetchResult(value);
+      expect([res.status, res.headers['content-type'], text(res.body)]).toEqual([status, type, body]);
+    });
+  });
+});

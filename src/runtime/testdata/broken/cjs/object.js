@@ -1,0 +1,1 @@
+module.exports = { first: () => 1, second: () => 2 };

@@ -1,0 +1,1 @@
+export const handle = async (context, body) => `hello ${body?.name ?? 'world'}`;

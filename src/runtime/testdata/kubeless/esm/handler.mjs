@@ -1,0 +1,1 @@
+export const hello = (event) => `hello esm ${event.data.name}`;

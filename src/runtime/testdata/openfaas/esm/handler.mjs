@@ -1,0 +1,1 @@
+export default async (event, context) => context.status(201).succeed(`created ${event.body.name}`);
