@@ -1,8 +1,9 @@
 import { UsageError, type Command, type CommandIO } from './command.js';
 import { certsCommand } from './commands/certs.js';
+import { controllerCommand } from './commands/controller.js';
 import { webhookCommand } from './commands/webhook.js';
 
-const commands: readonly Command[] = [certsCommand, webhookCommand];
+const commands: readonly Command[] = [certsCommand, webhookCommand, controllerCommand];
 
 function help(): string {
   const lines = commands.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);

@@ -14,8 +14,11 @@ export interface WebhookMetrics {
   certificateReloads: Counter<'result'>;
 }
 
-export function createWebhookMetrics(options: { processMetrics: boolean }): WebhookMetrics {
-  const registry = new Registry();
+export function createWebhookMetrics(options: {
+  processMetrics: boolean;
+  registry?: Registry;
+}): WebhookMetrics {
+  const registry = options.registry ?? new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,

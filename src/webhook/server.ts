@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { InjectionConfig } from '../admission/inject/config.js';
 import { buildWebhookApp } from './app.js';
 import { CertificateWatcher } from './certificate-watcher.js';
@@ -18,6 +19,8 @@ export interface WebhookServerOptions {
   certificatePollIntervalMs?: number;
   /** Adds routes before the server starts (the benchmark's no-op route). */
   configure?: (app: FastifyInstance) => void;
+  /** Registry to add the webhook's metrics to, shared with the controller in one process. */
+  registry?: Registry;
 }
 
 export interface RunningWebhookServer {
@@ -35,7 +38,10 @@ const KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
 /** Serves the webhooks over HTTPS (TLS 1.2+) from the certificate directory, reloading it when it changes. */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningWebhookServer> {
-  const metrics = createWebhookMetrics({ processMetrics: options.processMetrics ?? true });
+  const metrics = createWebhookMetrics({
+    processMetrics: options.processMetrics ?? true,
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
+  });
   let server: Server | undefined;
   const watcher = new CertificateWatcher(
     options.certDir,

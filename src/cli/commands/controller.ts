@@ -1,0 +1,104 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { FunctionController } from '../../controller/controller.js';
+import { startMetricsServer } from '../../controller/metrics-server.js';
+import { connect } from '../../kube/client.js';
+import { createLogger } from '../../log.js';
+import { UsageError, type Command } from '../command.js';
+
+const usage =
+  'cloudbase controller [--kubeconfig PATH] [--lease-namespace cloudbase-system] [--lease-name cloudbase-controller] ' +
+  '[--identity ID] [--workers 4] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0]';
+
+export interface ControllerFlags {
+  kubeconfig: string | undefined;
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  workers: number;
+  resyncSeconds: number;
+  metricsPort: number;
+  metricsHost: string;
+}
+
+/** Parses `cloudbase controller` flags; POD_NAMESPACE and POD_NAME (downward API) are the in-cluster defaults. */
+export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ControllerFlags {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      kubeconfig: { type: 'string' },
+      'lease-namespace': { type: 'string', default: env['POD_NAMESPACE'] ?? 'cloudbase-system' },
+      'lease-name': { type: 'string', default: 'cloudbase-controller' },
+      identity: { type: 'string', default: env['POD_NAME'] ?? `${hostname()}-${process.pid}` },
+      workers: { type: 'string', default: '4' },
+      'resync-seconds': { type: 'string', default: '60' },
+      'metrics-port': { type: 'string', default: '9091' },
+      'metrics-host': { type: 'string', default: '0.0.0.0' },
+    },
+  });
+  return {
+    kubeconfig: values.kubeconfig,
+    leaseNamespace: values['lease-namespace'],
+    leaseName: values['lease-name'],
+    identity: values.identity,
+    workers: integer('workers', values.workers, 1, 64),
+    resyncSeconds: integer('resync-seconds', values['resync-seconds'], 5, 86_400),
+    metricsPort: integer('metrics-port', values['metrics-port'], 0, 65_535),
+    metricsHost: values['metrics-host'],
+  };
+}
+
+function integer(name: string, value: string, min: number, max: number): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new UsageError(`--${name} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
+  }
+  return parsed;
+}
+
+/** `cloudbase controller`: a Service and a Traefik IngressRoute for every function, until SIGTERM. */
+export const controllerCommand: Command = {
+  name: 'controller',
+  summary: 'write a Service and a Traefik IngressRoute for every function (leader-elected)',
+  usage,
+  async run(argv, io) {
+    const flags = parseControllerFlags(argv);
+    const logger = createLogger('controller');
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const controller = new FunctionController({
+      kube: connect(flags.kubeconfig),
+      logger,
+      registry,
+      leaseNamespace: flags.leaseNamespace,
+      leaseName: flags.leaseName,
+      identity: flags.identity,
+      workers: flags.workers,
+      resyncMs: flags.resyncSeconds * 1000,
+    });
+    let synced = false;
+    const metrics = await startMetricsServer({
+      port: flags.metricsPort,
+      host: flags.metricsHost,
+      registry,
+      logger,
+      isReady: () => synced,
+    });
+    await controller.start();
+    synced = true;
+    io.stdout(
+      `cloudbase controller ${flags.identity} watching; lease ${flags.leaseNamespace}/${flags.leaseName}`,
+    );
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    logger.info({ signal }, 'shutting down');
+    await controller.stop();
+    await metrics.close();
+    return 0;
+  },
+};

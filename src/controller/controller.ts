@@ -1,0 +1,181 @@
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { describeApiError, type Kube } from '../kube/client.js';
+import { ClaimIndex } from './claims.js';
+import { EventRecorder } from './events.js';
+import { createCaches, startWithRestarts, type FunctionCaches } from './informers.js';
+import { LeaderElector } from './leader.js';
+import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
+import { CHILD_KINDS } from './plan.js';
+import { WorkQueue } from './queue.js';
+import { Reconciler } from './reconciler.js';
+
+export interface ControllerOptions {
+  kube: Kube;
+  logger: Logger;
+  registry: Registry;
+  /** Namespace and name of the Lease that elects the reconciling replica. */
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  workers: number;
+  resyncMs: number;
+}
+
+/**
+ * The function controller. Every replica watches (so a new leader starts with warm caches); only the
+ * Lease holder runs workers. Events only enqueue `namespace/name`; reconciles work by level.
+ */
+export class FunctionController {
+  readonly caches: FunctionCaches;
+  readonly metrics: ControllerMetrics;
+  private readonly queue = new WorkQueue();
+  private readonly claims = new ClaimIndex();
+  private readonly reconciler: Reconciler;
+  private readonly elector: LeaderElector;
+  private readonly events: EventRecorder;
+  private running: Promise<void>[] = [];
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private generation = 0;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.caches = createCaches(options.kube);
+    this.metrics = createControllerMetrics(options.registry);
+    this.events = new EventRecorder(options.kube, options.identity, options.logger);
+    this.reconciler = new Reconciler({
+      kube: options.kube,
+      caches: this.caches,
+      claims: this.claims,
+      events: this.events,
+      logger: options.logger,
+    });
+    this.elector = new LeaderElector(
+      options.kube,
+      { namespace: options.leaseNamespace, name: options.leaseName, identity: options.identity },
+      options.logger,
+      { onStartedLeading: () => this.startWorkers(), onStoppedLeading: () => this.stopWorkers() },
+    );
+  }
+
+  get isLeader(): boolean {
+    return this.elector.isLeader;
+  }
+
+  /** Starts the caches, then campaigns for the Lease. Resolves once the caches are filled. */
+  async start(): Promise<void> {
+    const { logger } = this.options;
+    this.watchDeployments();
+    for (const kind of CHILD_KINDS) this.watchChildren(this.caches.children[kind]);
+    const onError = (kind: string) => () => this.metrics.errors.inc({ kind });
+    await Promise.all([
+      startWithRestarts('deployments', this.caches.deployments as never, logger, onError('watch')),
+      ...CHILD_KINDS.map((kind) =>
+        startWithRestarts(kind, this.caches.children[kind], logger, onError('watch')),
+      ),
+    ]);
+    this.elector.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.elector.stop();
+    this.stopWorkers();
+    this.queue.shutDown();
+    await Promise.all([
+      this.caches.deployments.stop(),
+      ...CHILD_KINDS.map((kind) => this.caches.children[kind].stop()),
+    ]);
+  }
+
+  private watchDeployments(): void {
+    const onChange = (deployment: V1Deployment): void => {
+      const key = keyOf(deployment);
+      this.queue.add(key);
+      for (const other of this.claims.update(key, deployment)) this.queue.add(other);
+    };
+    this.caches.deployments.on('add', onChange);
+    this.caches.deployments.on('update', onChange);
+    this.caches.deployments.on('delete', (deployment) => {
+      const key = keyOf(deployment);
+      this.events.forget(deployment.metadata?.uid ?? '');
+      for (const other of this.claims.update(key, undefined)) this.queue.add(other);
+    });
+  }
+
+  /** A change to a child (a hand edit or delete) re-queues the function that owns it. */
+  private watchChildren(cache: FunctionCaches['children']['Service']): void {
+    const enqueueOwner = (object: KubernetesObject): void => {
+      const owner = object.metadata?.ownerReferences?.find(
+        (ref) => ref.controller === true && ref.kind === 'Deployment',
+      );
+      if (owner !== undefined) this.queue.add(`${object.metadata?.namespace ?? ''}/${owner.name}`);
+    };
+    for (const verb of ['add', 'update', 'delete'] as const) cache.on(verb, enqueueOwner);
+  }
+
+  private startWorkers(): void {
+    this.metrics.leader.set(1);
+    const generation = ++this.generation;
+    this.options.logger.info(
+      { identity: this.options.identity, workers: this.options.workers },
+      'reconciling',
+    );
+    this.resyncAll();
+    this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncMs);
+    this.resyncTimer.unref();
+    this.running = Array.from({ length: this.options.workers }, () => this.work(generation));
+  }
+
+  private stopWorkers(): void {
+    this.metrics.leader.set(0);
+    this.generation += 1;
+    clearInterval(this.resyncTimer);
+    this.options.logger.info({ identity: this.options.identity }, 'not leading; workers stop');
+  }
+
+  /** Enqueues every function the cache knows: repairs whatever an event missed. */
+  private resyncAll(): void {
+    for (const deployment of this.caches.deployments.list()) this.queue.add(keyOf(deployment));
+    this.metrics.queueDepth.set(this.queue.depth);
+  }
+
+  private async work(generation: number): Promise<void> {
+    while (generation === this.generation) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      if (generation !== this.generation) {
+        // Leadership moved while we waited: hand the key back for whoever leads next.
+        this.queue.done(key);
+        this.queue.add(key);
+        return;
+      }
+      await this.process(key);
+      this.metrics.queueDepth.set(this.queue.depth);
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const end = this.metrics.reconcileDuration.startTimer();
+    try {
+      await this.reconciler.reconcile(key);
+      this.queue.forget(key);
+      end({ result: 'success' });
+    } catch (error) {
+      end({ result: 'error' });
+      this.metrics.errors.inc({ kind: 'reconcile' });
+      this.metrics.retries.inc();
+      const { delayMs, failures } = this.queue.addRateLimited(key);
+      const [namespace, name] = key.split('/');
+      this.options.logger.warn(
+        { namespace, name, failures, delayMs, err: describeApiError(error) },
+        'reconcile failed; retrying',
+      );
+    } finally {
+      this.queue.done(key);
+    }
+  }
+}
+
+function keyOf(deployment: V1Deployment): string {
+  return `${deployment.metadata?.namespace ?? ''}/${deployment.metadata?.name ?? ''}`;
+}

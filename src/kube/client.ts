@@ -1,0 +1,95 @@
+import {
+  ApiException,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+/** The field manager of everything Cloudbase writes with server-side apply. */
+export const FIELD_MANAGER = 'cloudbase';
+
+/** Every Kubernetes API Cloudbase uses, from one kubeconfig. The only module that builds API clients. */
+export interface Kube {
+  config: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  coordination: CoordinationV1Api;
+  custom: CustomObjectsApi;
+  objects: KubernetesObjectApi;
+}
+
+/** Connects with the given kubeconfig file, else KUBECONFIG, ~/.kube/config or the in-cluster service account. */
+export function connect(kubeconfigPath?: string): Kube {
+  const config = new KubeConfig();
+  if (kubeconfigPath === undefined) config.loadFromDefault();
+  else config.loadFromFile(kubeconfigPath);
+  if (config.getCurrentCluster() === null) {
+    throw new Error(
+      `no Kubernetes cluster in ${kubeconfigPath ?? 'the default kubeconfig'}; pass --kubeconfig or run in a pod`,
+    );
+  }
+  return {
+    config,
+    core: config.makeApiClient(CoreV1Api),
+    apps: config.makeApiClient(AppsV1Api),
+    coordination: config.makeApiClient(CoordinationV1Api),
+    custom: config.makeApiClient(CustomObjectsApi),
+    objects: KubernetesObjectApi.makeApiClient(config),
+  };
+}
+
+/**
+ * Server-side apply: the API server merges our fields, keeps others' and records us as their manager.
+ * `force` takes over fields another manager set (a hand edit of a child is drift we repair).
+ * https://kubernetes.io/docs/reference/using-api/server-side-apply/
+ */
+export async function applyObject<T extends KubernetesObject>(kube: Kube, object: T): Promise<T> {
+  return kube.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+}
+
+/** A JSON merge patch (RFC 7386): `null` values remove keys. */
+export async function mergePatch<T extends KubernetesObject>(kube: Kube, patch: T): Promise<T> {
+  return kube.objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+}
+
+/** Deletes an object; one that is already gone is fine. */
+export async function deleteIfExists(kube: Kube, object: KubernetesObject): Promise<void> {
+  try {
+    await kube.objects.delete(object);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+export function statusCode(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+export const isNotFound = (error: unknown): boolean => statusCode(error) === 404;
+export const isConflict = (error: unknown): boolean => statusCode(error) === 409;
+
+/** A one-line description of an API error for logs and events: status code and the server's message. */
+export function describeApiError(error: unknown): string {
+  if (error instanceof ApiException) {
+    return `HTTP ${error.code}: ${statusMessage(error.body) ?? error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The `message` of a Kubernetes Status body, which client-node hands over parsed or as JSON text. */
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    try {
+      return statusMessage(JSON.parse(body)) ?? body;
+    } catch {
+      return body;
+    }
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : undefined;
+}
