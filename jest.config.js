@@ -1,8 +1,14 @@
-/** Jest in ESM mode (@kubernetes/client-node is ESM-only); swc strips types, `tsc --noEmit` checks them. */
+/**
+ * Jest in ESM mode (@kubernetes/client-node is ESM-only); swc strips types, `tsc --noEmit` checks them.
+ * `*.e2e.test.ts` run against the local cluster and only with CLOUDBASE_E2E=1 (`npm run e2e`).
+ */
+const e2e = process.env.CLOUDBASE_E2E === '1';
+
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/src'],
-  testMatch: ['**/*.test.ts'],
+  testMatch: e2e ? ['**/*.e2e.test.ts'] : ['**/*.test.ts'],
+  testPathIgnorePatterns: e2e ? ['/node_modules/'] : ['/node_modules/', '\\.e2e\\.test\\.ts$'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
@@ -14,6 +20,6 @@ export default {
       },
     ],
   },
-  testTimeout: 30000,
+  testTimeout: e2e ? 180000 : 30000,
   reporters: ['<rootDir>/hack/summary-reporter.js', 'default'],
 };

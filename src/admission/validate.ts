@@ -46,7 +46,7 @@ function deploymentProblems(deployment: V1Deployment, spec: FunctionSpec): strin
       `no container named "${Injected.functionContainer}": the Cloudbase mutating webhook did not run; check that it is installed`,
     ];
   }
-  if (spec.source.kind === 'image' && (container.image === undefined || container.image === '')) {
+  if (spec.source.kind === 'image' && (container.image == null || container.image === '')) {
     return [
       `${Annotation.source}=image needs the function's image: set the image of the container named "${Injected.functionContainer}" to an image that holds the code`,
     ];

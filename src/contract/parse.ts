@@ -43,8 +43,8 @@ export type ParseResult =
   | { ok: false; errors: FieldError[]; warnings: string[] };
 
 /** True when the Deployment opted in to Cloudbase. */
-export function isFunction(annotations: Readonly<Record<string, string>> | undefined): boolean {
-  return annotations !== undefined && Object.hasOwn(annotations, Annotation.function);
+export function isFunction(annotations: Readonly<Record<string, string>> | null | undefined): boolean {
+  return annotations != null && Object.hasOwn(annotations, Annotation.function);
 }
 
 /**

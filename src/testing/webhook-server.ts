@@ -17,7 +17,7 @@ export interface TestWebhookServer {
 }
 
 /** Makes certificates with `cloudbase certs` exactly as a user would, into `dir`; returns the CA. */
-export async function makeCertificates(dir: string): Promise<string> {
+export async function makeCertificates(dir: string, ips: string[] = ['127.0.0.1']): Promise<string> {
   const errors: string[] = [];
   const code = await main(
     [
@@ -28,8 +28,7 @@ export async function makeCertificates(dir: string): Promise<string> {
       'cloudbase-webhook',
       '--namespace',
       'cloudbase-system',
-      '--ip',
-      '127.0.0.1',
+      ...ips.flatMap((ip) => ['--ip', ip]),
     ],
     { stdout: () => undefined, stderr: (line) => errors.push(line) },
   );
@@ -39,16 +38,17 @@ export async function makeCertificates(dir: string): Promise<string> {
 
 /** Starts the real webhook server on 127.0.0.1 with certificates from `cloudbase certs`. */
 export async function startTestWebhookServer(
-  options: { injection?: InjectionConfig; pollIntervalMs?: number } = {},
+  options: { injection?: InjectionConfig; pollIntervalMs?: number; host?: string } = {},
 ): Promise<TestWebhookServer> {
+  const host = options.host ?? '127.0.0.1';
   const certDir = await mkdtemp(join(tmpdir(), 'cloudbase-webhook-test-'));
-  const ca = await makeCertificates(certDir);
+  const ca = await makeCertificates(certDir, [host]);
   const server = await startWebhookServer({
     certDir,
     port: 0,
-    host: '127.0.0.1',
+    host,
     injection: options.injection ?? TEST_CONFIG,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env['CLOUDBASE_TEST_LOG'] ?? 'silent' }),
     processMetrics: false,
     certificatePollIntervalMs: options.pollIntervalMs ?? 200,
   });
@@ -56,7 +56,7 @@ export async function startTestWebhookServer(
     server,
     certDir,
     ca,
-    rotate: () => makeCertificates(certDir),
+    rotate: () => makeCertificates(certDir, [host]),
     stop: async () => {
       await server.close();
       await rm(certDir, { recursive: true, force: true });

@@ -3,12 +3,14 @@
 // fields the webhooks read or write must have the types the code relies on; all others pass through.
 
 const string = { type: 'string' } as const;
-const stringArray = { type: 'array', items: string } as const;
-const stringMap = { type: 'object', additionalProperties: string } as const;
-const object = { type: 'object' } as const;
+// Go encodes an unset pointer or slice as null (a Deployment's unset selector arrives as "selector": null),
+// so every object and list here may also be null; the code treats null as absent.
+const stringArray = { type: ['array', 'null'], items: string } as const;
+const stringMap = { type: ['object', 'null'], additionalProperties: string } as const;
+const object = { type: ['object', 'null'] } as const;
 
 function arrayOf(items: object): object {
-  return { type: 'array', items };
+  return { type: ['array', 'null'], items };
 }
 
 function named(properties: Record<string, object> = {}): object {
@@ -16,7 +18,7 @@ function named(properties: Record<string, object> = {}): object {
 }
 
 const metadata = {
-  type: 'object',
+  type: ['object', 'null'],
   properties: {
     name: string,
     generateName: string,
@@ -37,7 +39,7 @@ const container = named({
     properties: { name: string, containerPort: { type: 'integer' } },
   }),
   volumeMounts: arrayOf(named({ mountPath: string })),
-  resources: { type: 'object', properties: { requests: object, limits: object } },
+  resources: { type: ['object', 'null'], properties: { requests: object, limits: object } },
   securityContext: object,
   readinessProbe: object,
   livenessProbe: object,
@@ -45,7 +47,7 @@ const container = named({
 });
 
 const podSpec = {
-  type: 'object',
+  type: ['object', 'null'],
   properties: {
     containers: arrayOf(container),
     initContainers: arrayOf(container),
@@ -59,13 +61,13 @@ const deployment = {
   properties: {
     metadata,
     spec: {
-      type: 'object',
+      type: ['object', 'null'],
       properties: {
         selector: {
-          type: 'object',
-          properties: { matchLabels: stringMap, matchExpressions: { type: 'array' } },
+          type: ['object', 'null'],
+          properties: { matchLabels: stringMap, matchExpressions: { type: ['array', 'null'] } },
         },
-        template: { type: 'object', properties: { metadata, spec: podSpec } },
+        template: { type: ['object', 'null'], properties: { metadata, spec: podSpec } },
       },
     },
   },

@@ -26,7 +26,8 @@ export function completeFunctionContainer(
   image: string | undefined,
 ): void {
   if (image !== undefined) container.image = image;
-  if (container.command === undefined && container.args === undefined) {
+  // The API server may send null for an unset field: `== null` covers both.
+  if (container.command == null && container.args == null) {
     container.command = [PodLayout.runtimeCommand, 'serve'];
   }
   const httpPort = ensurePort(container, Injected.httpPort, PodLayout.httpPort);
@@ -77,7 +78,7 @@ function reconcileOwnedEnv(current: V1EnvVar[] | undefined, desired: V1EnvVar[])
       const want = wanted.get(env.name);
       if (want === undefined) return env;
       wanted.delete(env.name);
-      return env.value === want.value && env.valueFrom === undefined ? env : want;
+      return env.value === want.value && env.valueFrom == null ? env : want;
     });
   return [...kept, ...wanted.values()];
 }

@@ -31,7 +31,8 @@ export function injectFunction(deployment: V1Deployment, spec: FunctionSpec, con
   deployment.metadata = withLabels(deployment.metadata, labels);
   const deploymentSpec = (deployment.spec ??= { selector: {}, template: {} });
   // apps/v1 requires a selector; a minimal function leaves it to us. One the user wrote is kept (it is immutable).
-  if (deploymentSpec.selector === undefined || isEmptySelector(deploymentSpec.selector)) {
+  // Go encodes an unset selector as null, so null and absent are the same here.
+  if (deploymentSpec.selector == null || isEmptySelector(deploymentSpec.selector)) {
     deploymentSpec.selector = { matchLabels: { [Label.function]: spec.name } };
   }
   const template: V1PodTemplateSpec = (deploymentSpec.template ??= {});
@@ -84,7 +85,7 @@ function chooseImage(
 ): string | undefined {
   const annotations = (metadata.annotations ??= {});
   const injected = annotations[INJECTED_IMAGE_ANNOTATION];
-  const oursOrUnset = container.image === undefined || container.image === '' || container.image === injected;
+  const oursOrUnset = container.image == null || container.image === '' || container.image === injected;
   if (spec.source.kind === 'image' || !oursOrUnset) {
     // The code lives in the user's image: a runtime image we injected earlier must go (validation then asks
     // for the user's image), and a user image needs no record.

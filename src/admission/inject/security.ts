@@ -24,16 +24,16 @@ export function restrictedSecurityContext(): V1SecurityContext {
  * out (here or at pod level) is filled, what the user set is kept.
  */
 export function completeSecurityContext(
-  current: V1SecurityContext | undefined,
-  pod: V1PodSecurityContext | undefined,
+  current: V1SecurityContext | null | undefined,
+  pod: V1PodSecurityContext | null | undefined,
 ): V1SecurityContext {
   const result: V1SecurityContext = { ...current };
   result.allowPrivilegeEscalation ??= false;
   result.capabilities ??= { drop: ['ALL'] };
   result.readOnlyRootFilesystem ??= true;
-  if (pod?.runAsNonRoot === undefined) result.runAsNonRoot ??= true;
-  if (pod?.runAsUser === undefined) result.runAsUser ??= RUNTIME_UID;
-  if (pod?.runAsGroup === undefined) result.runAsGroup ??= RUNTIME_UID;
-  if (pod?.seccompProfile === undefined) result.seccompProfile ??= { type: 'RuntimeDefault' };
+  if (pod?.runAsNonRoot == null) result.runAsNonRoot ??= true;
+  if (pod?.runAsUser == null) result.runAsUser ??= RUNTIME_UID;
+  if (pod?.runAsGroup == null) result.runAsGroup ??= RUNTIME_UID;
+  if (pod?.seccompProfile == null) result.seccompProfile ??= { type: 'RuntimeDefault' };
   return result;
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# cluster:up: brings up a single-node Kubernetes in the network namespace
+# "cloudbase", built from upstream sources, with Traefik serving on the node's
+# address. Idempotent: what already runs is kept, what is missing is built or
+# started, and what a killed earlier run left behind is repaired.
+set -euo pipefail
+
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/build.sh
+source "$CLUSTER_DIR/lib/build.sh"
+# shellcheck source=lib/images.sh
+source "$CLUSTER_DIR/lib/images.sh"
+# shellcheck source=lib/pki.sh
+source "$CLUSTER_DIR/lib/pki.sh"
+# shellcheck source=lib/network.sh
+source "$CLUSTER_DIR/lib/network.sh"
+# shellcheck source=lib/components.sh
+source "$CLUSTER_DIR/lib/components.sh"
+
+# ensure_packages installs the node's Debian packages when one is missing.
+ensure_packages() {
+  local missing=() tool
+  for tool in go gcc npm openssl curl nsenter; do
+    command -v "$tool" >/dev/null || die "$tool is needed and is not on this machine"
+  done
+  command -v containerd >/dev/null || missing+=(containerd)
+  command -v runc >/dev/null || missing+=(runc)
+  [[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v conntrack >/dev/null || missing+=(conntrack)
+  [[ -x /bin/busybox ]] || missing+=(busybox-static)
+  command -v jq >/dev/null || missing+=(jq)
+  ((${#missing[@]} == 0)) && return 0
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# node_ready is true once the node reports Ready in a status posted by the
+# kubelet started now: the stored status of an earlier run may still say Ready.
+node_ready() {
+  local ready since
+  since=$(cat "$STATE_DIR/kubelet.started" 2>/dev/null || echo 0)
+  ready=$(kubectl_admin get node "$NODE_NAME" \
+    -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}{.status} {.lastHeartbeatTime}{end}' 2>/dev/null)
+  [[ ${ready% *} == True && ! ${ready#* } < "$since" ]]
+}
+
+# install_traefik applies Traefik's CRDs (from its Go module) and our manifests.
+install_traefik() {
+  grep -q "image: $TRAEFIK_IMAGE\$" "$REPO_DIR/traefik/traefik.yaml" ||
+    die "traefik/traefik.yaml must use image $TRAEFIK_IMAGE (lib/common.sh)"
+  log "installing Traefik CRDs (from the Traefik $TRAEFIK_VERSION module) and deployment"
+  traefik_crds | kubectl_admin apply --server-side -f - >/dev/null
+  kubectl_admin wait --for=condition=Established --timeout=60s crd/ingressroutes.traefik.io >/dev/null
+  kubectl_admin apply -f "$REPO_DIR/traefik/traefik.yaml" >/dev/null
+  log "waiting for Traefik's 2 replicas"
+  kubectl_admin -n traefik rollout status deployment/traefik --timeout=180s
+}
+
+# traefik_serving is true once the web entrypoint answers (404 for no route).
+traefik_serving() {
+  [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$NODE_IP:$TRAEFIK_NODE_PORT/") == 404 ]]
+}
+
+write_env_file() {
+  mkdir -p "$REPO_DIR/.cluster"
+  # The folder ignores itself, so git never sees the machine-specific paths.
+  echo '*' >"$REPO_DIR/.cluster/.gitignore"
+  cat >"$REPO_DIR/.cluster/env" <<EOF
+KUBECONFIG=$KUBECONFIG_ADMIN
+TRAEFIK_URL=http://$NODE_IP:$TRAEFIK_NODE_PORT
+CLUSTER_NODE_IP=$NODE_IP
+CLUSTER_HOST_IP=$HOST_IP
+CLUSTER_NETNS=$NETNS
+KUBECTL=$K8S_BIN/kubectl
+EOF
+  log "wrote $REPO_DIR/.cluster/env"
+}
+
+main() {
+  local start=$SECONDS
+  [[ $EUID -eq 0 ]] || die "run as root: the cluster needs network namespaces, mounts and cgroups"
+  ensure_packages
+  build_all
+  build_images
+  mkdir -p "$STATE_DIR" "$PID_DIR" "$LOG_DIR"
+  make_pki
+  create_node_network
+  write_cni_config
+  start_containerd
+  import_images
+  start_etcd
+  start_apiserver
+  start_controller_manager
+  start_scheduler
+  start_kubelet
+  start_kube_proxy
+  wait_for "node $NODE_NAME Ready" 120 node_ready
+  install_traefik
+  wait_for "Traefik at http://$NODE_IP:$TRAEFIK_NODE_PORT" 60 traefik_serving
+  write_env_file
+  log "cluster up in $((SECONDS - start))s; use: export KUBECONFIG=$KUBECONFIG_ADMIN"
+}
+
+main "$@"

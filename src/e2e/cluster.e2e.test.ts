@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { V1Pod } from '@kubernetes/client-node';
+import {
+  clusterEnv,
+  clusterKube,
+  eventually,
+  kubectl,
+  testNamespace,
+  type ClusterEnv,
+} from '../testing/cluster.js';
+import type { Kube } from '../kube/client.js';
+
+const run = promisify(execFile);
+
+// The local cluster itself: a Ready node, a pod of a locally built image with a pod IP, a ClusterIP Service
+// that kube-proxy serves inside the node's network namespace, and Traefik routing an IngressRoute to it.
+
+const NODE_IMAGE = 'registry.local/cloudbase/node:22.23.3';
+
+describe('the local cluster', () => {
+  let env: ClusterEnv;
+  let kube: Kube;
+  const namespace = testNamespace('e2e-cluster');
+
+  beforeAll(async () => {
+    env = clusterEnv();
+    kube = clusterKube(env);
+    await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+  });
+  afterAll(async () => {
+    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  });
+
+  it('has a Ready node running the upstream release', async () => {
+    const nodes = await kube.core.listNode();
+    expect(nodes.items).toHaveLength(1);
+    const node = nodes.items[0]!;
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.status?.nodeInfo?.kubeletVersion).toMatch(/^v1\.3[45]\./);
+    expect(node.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\//);
+  });
+
+  it('runs a pod of a locally built image, reachable by ClusterIP and through Traefik', async () => {
+    const manifest = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: echo, namespace: ${namespace} }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: echo } }
+  template:
+    metadata: { labels: { app: echo } }
+    spec:
+      containers:
+        - name: echo
+          image: ${NODE_IMAGE}
+          imagePullPolicy: IfNotPresent
+          command: [node, -e, "require('http').createServer((q, s) => s.end('echo ' + q.url)).listen(8080)"]
+          ports: [{ name: http, containerPort: 8080 }]
+          readinessProbe: { httpGet: { path: /, port: http }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: echo, namespace: ${namespace} }
+spec: { selector: { app: echo }, ports: [{ name: http, port: 80, targetPort: http }] }
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: echo, namespace: ${namespace} }
+spec:
+  entryPoints: [web]
+  routes:
+    - match: PathPrefix(\`/${namespace}/echo\`)
+      kind: Rule
+      services: [{ name: echo, port: 80 }]
+`;
+    expect(await kubectl(['apply', '-f', '-'], manifest, env)).toMatchObject({ code: 0 });
+    const pod = await eventually(
+      'the pod to be Running and ready with an IP',
+      async () => {
+        const pods = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=echo' });
+        return pods.items.find(
+          (p: V1Pod) =>
+            p.status?.phase === 'Running' &&
+            p.status.podIP &&
+            p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+      },
+      120_000,
+      500,
+    );
+    expect(pod.status?.podIP).toMatch(/^10\.204\./);
+
+    const service = await kube.core.readNamespacedService({ name: 'echo', namespace });
+    // ClusterIPs are kube-proxy's iptables rules inside the node's network namespace: ask from there.
+    // kube-proxy programs the Service's endpoints a moment after the pod turns ready.
+    const stdout = await eventually(
+      'the ClusterIP to answer inside the node namespace',
+      async () => {
+        const netns = `--net=/run/netns/${env.netns}`;
+        const url = `http://${service.spec?.clusterIP}/via-cluster-ip`;
+        return (await run('nsenter', [netns, 'curl', '-sS', '--max-time', '5', url])).stdout;
+      },
+      30_000,
+      500,
+    );
+    expect(stdout).toBe('echo /via-cluster-ip');
+
+    const body = await eventually(
+      'Traefik to route to the pod',
+      async () => {
+        const response = await fetch(`${env.traefikUrl}/${namespace}/echo/x`);
+        return response.status === 200 ? response.text() : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(body).toBe(`echo /${namespace}/echo/x`);
+  });
+
+  it('answers 404 through Traefik for a path no route matches', async () => {
+    expect((await fetch(`${env.traefikUrl}/no-such-route-${namespace}`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { CoreV1Event, KubernetesObject, V1Deployment, V1Lease } from '@kubernetes/client-node';
+import { clusterEnv, clusterKube, eventually, testNamespace, type ClusterEnv } from '../testing/cluster.js';
+import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
+import { isNotFound, type Kube } from '../kube/client.js';
+
+// The controller as its own processes against the real API server, and real Traefik serving the routes it
+// writes. Functions here are complete Deployments (labelled as the webhook would) so that these tests prove
+// the controller alone; the webhook's own tests prove the injection.
+
+const NODE_IMAGE = 'registry.local/cloudbase/node:22.23.3';
+const SERVER = `require('http').createServer((req, res) => res.end(process.env.HOSTNAME + ' ' + req.url)).listen(8080)`;
+
+function functionDeployment(namespace: string, name: string, route: string, replicas = 1): V1Deployment {
+  const labels = { 'cloudbase.dev/function': name, 'app.kubernetes.io/managed-by': 'cloudbase' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace,
+      labels,
+      annotations: {
+        'cloudbase.dev/function': 'true',
+        'cloudbase.dev/source': 'image',
+        'cloudbase.dev/route': route,
+      },
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: { 'cloudbase.dev/function': name } },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            {
+              name: 'function',
+              image: NODE_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['node', '-e', SERVER],
+              ports: [{ name: 'http', containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+describe('the controller on the local cluster', () => {
+  let env: ClusterEnv;
+  let kube: Kube;
+  const namespace = testNamespace('e2e-controller');
+  const leaseName = `cloudbase-controller-${namespace}`;
+  const controllers: ControllerProcess[] = [];
+  const start = (identity: string): ControllerProcess => {
+    const controller = startControllerProcess(env, {
+      identity: `${identity}-${namespace}`,
+      leaseNamespace: namespace,
+      leaseName,
+    });
+    controllers.push(controller);
+    return controller;
+  };
+  const read = async <T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    name: string,
+  ): Promise<T | undefined> => {
+    try {
+      return await kube.objects.read<T>({ apiVersion, kind, metadata: { name, namespace } });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+  const route = (name: string) => read('traefik.io/v1alpha1', 'IngressRoute', name);
+  const service = (name: string) => read('v1', 'Service', name);
+  const holder = async () =>
+    (await read<V1Lease>('coordination.k8s.io/v1', 'Lease', leaseName))?.spec?.holderIdentity;
+
+  beforeAll(async () => {
+    env = clusterEnv();
+    kube = clusterKube(env);
+    await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+    start('a');
+    start('b');
+    await eventually('a controller to lead', async () => ((await holder()) ? true : undefined), 30_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(controllers.map((c) => c.stop()));
+    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  });
+
+  it('writes the Service and IngressRoute of a new function within a second, and Traefik routes to its pod', async () => {
+    await kube.objects.create(functionDeployment(namespace, 'hello', `/${namespace}/hello`));
+    const started = Date.now();
+    await eventually(
+      'the Service and IngressRoute',
+      async () => ((await service('hello')) && (await route('hello')) ? true : undefined),
+      10_000,
+      50,
+    );
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(1000);
+    const body = await eventually(
+      'Traefik to answer 200 from the pod',
+      async () => {
+        const response = await fetch(`${env.traefikUrl}/${namespace}/hello/greet?x=1`);
+        return response.status === 200 ? response.text() : undefined;
+      },
+      120_000,
+      500,
+    );
+    // The pod saw the path relative to its route: the strip-prefix middleware did its job.
+    expect(body).toMatch(/^hello-[a-z0-9]+-[a-z0-9]+ \/greet\?x=1$/);
+    const deployment = await read<V1Deployment>('apps/v1', 'Deployment', 'hello');
+    expect(deployment?.metadata?.annotations?.['cloudbase.dev/url']).toBe(`/${namespace}/hello`);
+  });
+
+  it('puts back an IngressRoute deleted by hand', async () => {
+    const before = await route('hello');
+    await kube.objects.delete({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: { name: 'hello', namespace },
+    });
+    const restored = await eventually(
+      'the IngressRoute to come back',
+      async () => {
+        const now = await route('hello');
+        return now !== undefined && now.metadata?.uid !== before?.metadata?.uid ? now : undefined;
+      },
+      15_000,
+    );
+    expect(restored.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'Deployment',
+      name: 'hello',
+      controller: true,
+    });
+  });
+
+  it('gives a contested route to the first function and a Warning event to the second', async () => {
+    await kube.objects.create(functionDeployment(namespace, 'first', `/${namespace}/shared`, 0));
+    await eventually('the first route', () => route('first'));
+    await kube.objects.create(functionDeployment(namespace, 'second', `/${namespace}/shared`, 0));
+    const warning = await eventually(
+      'the RouteConflict event',
+      async () => {
+        const events = await kube.core.listNamespacedEvent({
+          namespace,
+          fieldSelector: 'involvedObject.name=second',
+        });
+        return events.items.find((e: CoreV1Event) => e.reason === 'RouteConflict');
+      },
+      15_000,
+    );
+    expect(warning.type).toBe('Warning');
+    expect(warning.message).toContain(`is held by function ${namespace}/first`);
+    expect(await service('second')).toBeDefined();
+    expect(await route('second')).toBeUndefined();
+  });
+
+  it('removes the children when the opt-in annotation is removed, and keeps the Deployment', async () => {
+    await kube.objects.create(functionDeployment(namespace, 'optout', `/${namespace}/optout`, 0));
+    await eventually('the route', () => route('optout'));
+    const deployment = (await read<V1Deployment>('apps/v1', 'Deployment', 'optout'))!;
+    delete deployment.metadata!.annotations!['cloudbase.dev/function'];
+    await kube.objects.replace(deployment);
+    await eventually(
+      'the children to go',
+      async () => ((await route('optout')) || (await service('optout')) ? undefined : true),
+      15_000,
+    );
+    expect(await read('apps/v1', 'Deployment', 'optout')).toBeDefined();
+  });
+
+  it('loses the children with the Deployment (garbage collection)', async () => {
+    await kube.objects.create(functionDeployment(namespace, 'gone', `/${namespace}/gone`, 0));
+    await eventually('the route', () => route('gone'));
+    await kube.objects.delete(
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'gone', namespace } },
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'Foreground',
+    );
+    await eventually(
+      'the children to be collected',
+      async () => ((await route('gone')) || (await service('gone')) ? undefined : true),
+      60_000,
+    );
+  });
+
+  it('hands over to another replica when the leader is killed', async () => {
+    const leader = await eventually('a leader', holder);
+    const victim = controllers.find((c) => c.identity === leader)!;
+    await victim.kill();
+    const killedAt = Date.now();
+    await kube.objects.create(functionDeployment(namespace, 'after-kill', `/${namespace}/after-kill`, 0));
+    await eventually('the new leader to route the function', () => route('after-kill'), 30_000);
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(await holder()).not.toBe(leader);
+  });
+
+  it('after being killed amid 100 applies, routes all 100 once', async () => {
+    const names = Array.from({ length: 100 }, (_, i) => `bulk-${i}`);
+    const applying = (async () => {
+      for (const name of names)
+        await kube.objects.create(functionDeployment(namespace, name, `/${namespace}/${name}`, 0));
+    })();
+    await eventually('some routes', async () => ((await route('bulk-10')) ? true : undefined), 30_000, 100);
+    // Every running replica dies at once, mid-stream: only a fresh one is left to finish the work.
+    for (const controller of controllers) await controller.kill();
+    await applying;
+    start('c');
+    const routes = await eventually(
+      'all 100 routes',
+      async () => {
+        const list = (await kube.custom.listNamespacedCustomObject({
+          group: 'traefik.io',
+          version: 'v1alpha1',
+          namespace,
+          plural: 'ingressroutes',
+        })) as { items: KubernetesObject[] };
+        const bulk = list.items.filter((r) => r.metadata?.name?.startsWith('bulk-'));
+        return bulk.length === 100 ? bulk : undefined;
+      },
+      120_000,
+      1000,
+    );
+    expect(new Set(routes.map((r) => r.metadata?.name)).size).toBe(100);
+  });
+});

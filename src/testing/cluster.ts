@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { connect, type Kube } from '../kube/client.js';
+
+const run = promisify(execFile);
+
+/** Where the local cluster is, as `npm run cluster:up` wrote it to `.cluster/env`. */
+export interface ClusterEnv {
+  kubeconfig: string;
+  traefikUrl: string;
+  /** The host's address on the link to the node: where a server on the host is reachable from the cluster. */
+  hostIp: string;
+  kubectl: string;
+  /** The node's network namespace, where ClusterIPs are served. */
+  netns: string;
+}
+
+const ENV_FILE = new URL('../../.cluster/env', import.meta.url);
+
+/** Reads `.cluster/env`; a missing cluster is an error that says how to start one, never a silent skip. */
+export function clusterEnv(): ClusterEnv {
+  if (!existsSync(ENV_FILE)) {
+    throw new Error(`${ENV_FILE.pathname} not found: start the local cluster with 'npm run cluster:up'`);
+  }
+  const values = Object.fromEntries(
+    readFileSync(ENV_FILE, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  const need = (key: string): string => {
+    const value = values[key];
+    if (value === undefined || value === '')
+      throw new Error(`${ENV_FILE.pathname} has no ${key}; re-run 'npm run cluster:up'`);
+    return value;
+  };
+  return {
+    kubeconfig: need('KUBECONFIG'),
+    traefikUrl: need('TRAEFIK_URL'),
+    hostIp: need('CLUSTER_HOST_IP'),
+    kubectl: need('KUBECTL'),
+    netns: need('CLUSTER_NETNS'),
+  };
+}
+
+export function clusterKube(env: ClusterEnv = clusterEnv()): Kube {
+  return connect(env.kubeconfig);
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real kubectl against the local cluster; resolves with its exit code and output, never throws on failure. */
+export async function kubectl(
+  args: string[],
+  input?: string,
+  env: ClusterEnv = clusterEnv(),
+): Promise<KubectlResult> {
+  const child = run(env.kubectl, ['--kubeconfig', env.kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 });
+  child.child.stdin?.end(input ?? '');
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: typeof failure.code === 'number' ? failure.code : 1,
+      stdout: failure.stdout ?? '',
+      stderr: failure.stderr ?? '',
+    };
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time is up; the error names what was awaited. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  const detail = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+}
+
+/** A namespace of its own per test file, labelled so the test's webhook configurations match only it. */
+export function testNamespace(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4).toString(36)}`;
+}

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClusterEnv } from './cluster.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface ControllerProcess {
+  identity: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Kills it the hard way, as a node failure would; resolves once it exited. */
+  kill: () => Promise<void>;
+  /** SIGTERM, then waits for the exit. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Runs `cloudbase controller` from the build in dist/, as its own process against the local cluster, so a
+ * test can kill it like a crashed replica. Its log goes to a file named after its identity.
+ */
+export function startControllerProcess(
+  env: ClusterEnv,
+  options: { identity: string; leaseNamespace: string; leaseName: string },
+): ControllerProcess {
+  const logFile = `/tmp/cloudbase-e2e-${options.identity}.log`;
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'controller',
+      '--kubeconfig',
+      env.kubeconfig,
+      '--lease-namespace',
+      options.leaseNamespace,
+      '--lease-name',
+      options.leaseName,
+      '--identity',
+      options.identity,
+      '--metrics-port',
+      '0',
+      '--metrics-host',
+      '127.0.0.1',
+      '--resync-seconds',
+      '10',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = async (name: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    await exited;
+  };
+  return {
+    identity: options.identity,
+    child,
+    logFile,
+    kill: () => signal('SIGKILL'),
+    stop: () => signal('SIGTERM'),
+  };
+}
