@@ -89,3 +89,49 @@ describe('validate', () => {
     expect(validate(request).decision).toBe('skipped');
   });
 });
+
+describe('validate, beside the controller', () => {
+  const holder = mutated(minimalFunction({ 'cloudbase.dev/route': '/shop' }));
+  holder.metadata!.name = 'first';
+  holder.metadata!.creationTimestamp = new Date('2026-01-01T00:00:00Z');
+  const claims = {
+    competitors: () => [
+      {
+        key: 'demo/first',
+        spec: {
+          name: 'first',
+          namespace: 'demo',
+          runtime: 'nodejs22' as const,
+          source: { kind: 'image' as const },
+          handler: { modulePath: 'index.js' },
+          signature: 'fetch' as const,
+          trigger: 'http' as const,
+          route: { pathPrefix: '/shop', entrypoints: ['web'] },
+        },
+        createdAt: new Date('2026-01-01T00:00:00Z'),
+      },
+    ],
+  };
+
+  it('denies a new function whose route another function holds, naming the holder', () => {
+    const request = admissionRequest(mutated(minimalFunction({ 'cloudbase.dev/route': '/shop' })));
+    expect(validate(request, claims).response.status).toEqual({
+      code: 403,
+      reason: 'Forbidden',
+      message:
+        'cloudbase.dev/route: the route /shop is held by function demo/first; choose another route or host',
+    });
+  });
+
+  it('allows the holder itself to be updated', () => {
+    const request = admissionRequest(holder, 'UPDATE');
+    expect(validate(request, claims).decision).toBe('allowed');
+  });
+
+  it('allows a route on another host', () => {
+    const request = admissionRequest(
+      mutated(minimalFunction({ 'cloudbase.dev/route': '/shop', 'cloudbase.dev/host': 'shop.example.com' })),
+    );
+    expect(validate(request, claims).decision).toBe('allowed');
+  });
+});

@@ -7,12 +7,18 @@ import type { AdmissionOutcome } from './decision.js';
 import { Injected } from './inject/names.js';
 import { allowed, badRequest, denied } from './response.js';
 import type { AdmissionRequest } from './review.js';
+import { routeHolder, type RouteClaim } from '../controller/desired/conflicts.js';
+
+/** The route claims of the functions that exist, when the webhook runs beside the controller's caches. */
+export interface RouteClaims {
+  competitors(spec: FunctionSpec): RouteClaim[];
+}
 
 /**
  * The validating webhook: rejects a function whose annotations are wrong, one message per annotation, and
  * a Deployment that cannot run as the function it claims to be. Unknown `cloudbase.dev/*` keys are warnings.
  */
-export function validate(request: AdmissionRequest): AdmissionOutcome {
+export function validate(request: AdmissionRequest, claims?: RouteClaims): AdmissionOutcome {
   const { uid } = request;
   if (request.operation === 'DELETE' || request.operation === 'CONNECT') {
     return { response: allowed(uid), decision: 'skipped' };
@@ -26,6 +32,8 @@ export function validate(request: AdmissionRequest): AdmissionOutcome {
     return { response: denied(uid, formatErrors(contract.errors), contract.warnings), decision: 'denied' };
   }
   const problems = deploymentProblems(request.object, contract.spec);
+  const conflict = claims === undefined ? undefined : routeConflict(request, contract.spec, claims);
+  if (conflict !== undefined) problems.push(conflict);
   const functionName = contract.spec.name;
   if (problems.length > 0) {
     return {
@@ -52,4 +60,22 @@ function deploymentProblems(deployment: V1Deployment, spec: FunctionSpec): strin
     ];
   }
   return [];
+}
+
+/**
+ * A route another function already holds, when the webhook can see it: the same rule the controller applies
+ * (the first claimant keeps it), decided before the Deployment is stored. A new Deployment is the newest claim.
+ */
+function routeConflict(
+  request: AdmissionRequest,
+  spec: FunctionSpec,
+  claims: RouteClaims,
+): string | undefined {
+  const key = `${spec.namespace}/${request.object?.metadata?.name ?? request.name ?? ''}`;
+  const stamp = request.object?.metadata?.creationTimestamp;
+  const createdAt = request.operation === 'CREATE' || stamp == null ? new Date() : new Date(stamp);
+  const holder = routeHolder({ key, spec, createdAt }, claims.competitors(spec));
+  if (holder === undefined) return undefined;
+  const host = spec.route.host === undefined ? '' : ` on host ${spec.route.host}`;
+  return `${Annotation.route}: the route ${spec.route.pathPrefix}${host} is held by function ${holder.key}; choose another route or host`;
 }

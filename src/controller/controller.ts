@@ -31,7 +31,8 @@ export class FunctionController {
   readonly caches: FunctionCaches;
   readonly metrics: ControllerMetrics;
   private readonly queue = new WorkQueue();
-  private readonly claims = new ClaimIndex();
+  /** Every function's route claim; the webhook in the same process reads it to refuse a taken route. */
+  readonly claims = new ClaimIndex();
   private readonly reconciler: Reconciler;
   private readonly elector: LeaderElector;
   private readonly events: EventRecorder;

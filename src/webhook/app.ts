@@ -13,7 +13,7 @@ import type { InjectionConfig } from '../admission/inject/config.js';
 import { mutate } from '../admission/mutate.js';
 import { errored } from '../admission/response.js';
 import { objectRef, reviewOf, type AdmissionReview } from '../admission/review.js';
-import { validate } from '../admission/validate.js';
+import { validate, type RouteClaims } from '../admission/validate.js';
 import { observeAdmission, type WebhookMetrics, type WebhookName } from './metrics.js';
 import { admissionReviewSchema } from './schemas.js';
 
@@ -26,6 +26,8 @@ export interface WebhookAppOptions {
   metrics: WebhookMetrics;
   /** True once the server can answer reviews (a certificate is loaded). */
   isReady: () => boolean;
+  /** Existing functions' routes, when the controller runs in the same process: validation refuses a taken route. */
+  routeClaims?: RouteClaims;
   /** Creates the HTTPS server; server.ts owns TLS and timeouts. Tests and benchmarks may pass their own. */
   serverFactory?: FastifyServerFactory;
 }
@@ -59,7 +61,7 @@ export function buildWebhookApp(options: WebhookAppOptions): FastifyInstance {
       async (request) => answerReview(options, webhook, request.body, decide),
     );
   admit('mutate', (review) => mutate(review.request!, options.injection));
-  admit('validate', (review) => validate(review.request!));
+  admit('validate', (review) => validate(review.request!, options.routeClaims));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { InjectionConfig } from '../admission/inject/config.js';
+import type { RouteClaims } from '../admission/validate.js';
 import { buildWebhookApp } from './app.js';
 import { CertificateWatcher } from './certificate-watcher.js';
 import { createWebhookMetrics } from './metrics.js';
@@ -19,6 +20,8 @@ export interface WebhookServerOptions {
   certificatePollIntervalMs?: number;
   /** Adds routes before the server starts (the benchmark's no-op route). */
   configure?: (app: FastifyInstance) => void;
+  /** Existing functions' routes (the controller's index), so validation can refuse a taken route. */
+  routeClaims?: RouteClaims;
   /** Registry to add the webhook's metrics to, shared with the controller in one process. */
   registry?: Registry;
 }
@@ -60,6 +63,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     injection: options.injection,
     metrics,
     isReady: () => listening,
+    ...(options.routeClaims === undefined ? {} : { routeClaims: options.routeClaims }),
     serverFactory: (handler) => {
       server = createServer({ ...initial, minVersion: 'TLSv1.2' }, handler);
       server.headersTimeout = HEADERS_TIMEOUT_MS;

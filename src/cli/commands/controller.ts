@@ -6,6 +6,9 @@ import { startMetricsServer } from '../../controller/metrics-server.js';
 import { connect } from '../../kube/client.js';
 import { createLogger } from '../../log.js';
 import { UsageError, type Command } from '../command.js';
+import type { InjectionConfig } from '../../admission/inject/config.js';
+import { startWebhookServer } from '../../webhook/server.js';
+import { runtimeImagesFrom } from './webhook.js';
 
 const usage =
   'cloudbase controller [--kubeconfig PATH] [--lease-namespace cloudbase-system] [--lease-name cloudbase-controller] ' +
@@ -20,6 +23,8 @@ export interface ControllerFlags {
   resyncSeconds: number;
   metricsPort: number;
   metricsHost: string;
+  /** Also serve the admission webhooks from this process, with these certificates. */
+  webhook: { certDir: string; port: number; injection: InjectionConfig } | undefined;
 }
 
 /** Parses `cloudbase controller` flags; POD_NAMESPACE and POD_NAME (downward API) are the in-cluster defaults. */
@@ -37,8 +42,12 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
       'resync-seconds': { type: 'string', default: '60' },
       'metrics-port': { type: 'string', default: '9091' },
       'metrics-host': { type: 'string', default: '0.0.0.0' },
+      'cert-dir': { type: 'string' },
+      'webhook-port': { type: 'string', default: '8443' },
+      'runtime-image': { type: 'string', multiple: true, default: [] },
     },
   });
+  const certDir = values['cert-dir'];
   return {
     kubeconfig: values.kubeconfig,
     leaseNamespace: values['lease-namespace'],
@@ -48,6 +57,14 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
     resyncSeconds: integer('resync-seconds', values['resync-seconds'], 5, 86_400),
     metricsPort: integer('metrics-port', values['metrics-port'], 0, 65_535),
     metricsHost: values['metrics-host'],
+    webhook:
+      certDir === undefined
+        ? undefined
+        : {
+            certDir,
+            port: integer('webhook-port', values['webhook-port'], 0, 65_535),
+            injection: { runtimeImages: runtimeImagesFrom(values['runtime-image']) },
+          },
   };
 }
 
@@ -62,7 +79,8 @@ function integer(name: string, value: string, min: number, max: number): number 
 /** `cloudbase controller`: a Service and a Traefik IngressRoute for every function, until SIGTERM. */
 export const controllerCommand: Command = {
   name: 'controller',
-  summary: 'write a Service and a Traefik IngressRoute for every function (leader-elected)',
+  summary:
+    'write a Service and a Traefik IngressRoute for every function (leader-elected); with --cert-dir, serve the webhooks too',
   usage,
   async run(argv, io) {
     const flags = parseControllerFlags(argv);
@@ -88,6 +106,20 @@ export const controllerCommand: Command = {
       isReady: () => synced,
     });
     await controller.start();
+    // Every replica serves the webhooks, leader or not; validation sees the routes the caches know.
+    const webhook =
+      flags.webhook === undefined
+        ? undefined
+        : await startWebhookServer({
+            certDir: flags.webhook.certDir,
+            port: flags.webhook.port,
+            host: flags.metricsHost,
+            injection: flags.webhook.injection,
+            logger,
+            registry,
+            processMetrics: false,
+            routeClaims: controller.claims,
+          });
     synced = true;
     io.stdout(
       `cloudbase controller ${flags.identity} watching; lease ${flags.leaseNamespace}/${flags.leaseName}`,
@@ -97,6 +129,7 @@ export const controllerCommand: Command = {
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     logger.info({ signal }, 'shutting down');
+    await webhook?.close();
     await controller.stop();
     await metrics.close();
     return 0;

@@ -32,8 +32,20 @@ export function parseWebhookFlags(argv: string[]): WebhookFlags {
   });
   const certDir = values['cert-dir'];
   if (certDir === undefined || certDir === '') throw new UsageError('--cert-dir is required');
+  const runtimeImages = runtimeImagesFrom(values['runtime-image']);
+  return {
+    certDir,
+    port: integerFlag('port', values.port, 0, 65535),
+    host: values.host,
+    injection: { runtimeImages },
+    shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
+  };
+}
+
+/** `--runtime-image RUNTIME=IMAGE` assignments over the release's default images. */
+export function runtimeImagesFrom(assignments: readonly string[]): Record<Runtime, string> {
   const runtimeImages = defaultRuntimeImages();
-  for (const assignment of values['runtime-image']) {
+  for (const assignment of assignments) {
     const [runtime = '', image = ''] = assignment.split(/=(.*)/s);
     if (!(RUNTIMES as readonly string[]).includes(runtime) || image === '') {
       throw new UsageError(
@@ -42,13 +54,7 @@ export function parseWebhookFlags(argv: string[]): WebhookFlags {
     }
     runtimeImages[runtime as Runtime] = image;
   }
-  return {
-    certDir,
-    port: integerFlag('port', values.port, 0, 65535),
-    host: values.host,
-    injection: { runtimeImages },
-    shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
-  };
+  return runtimeImages;
 }
 
 function integerFlag(name: string, value: string, min: number, max: number): number {

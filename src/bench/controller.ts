@@ -1,0 +1,130 @@
+// `npm run bench:controller -- --functions N`: applies N functions with replicas 0 to the local cluster and
+// measures, with the controller as its own process: seconds until every IngressRoute exists, seconds until
+// Traefik serves every route (503: no ready pod, rather than 404: no route), and the controller's peak RSS.
+// Prints one JSON line last. Needs the local cluster (`npm run cluster:up`).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { clusterEnv, clusterKube } from '../testing/cluster.js';
+import { startControllerProcess } from '../testing/controller-process.js';
+
+const { values } = parseArgs({
+  options: { functions: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '16' } },
+});
+const count = Number(values.functions);
+const concurrency = Number(values.concurrency);
+const env = clusterEnv();
+const kube = clusterKube(env);
+const namespace = `bench-${Date.now().toString(36)}`;
+
+function deployment(name: string): V1Deployment {
+  const labels = { 'cloudbase.dev/function': name, 'app.kubernetes.io/managed-by': 'cloudbase' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace,
+      labels,
+      annotations: {
+        'cloudbase.dev/function': 'true',
+        'cloudbase.dev/source': 'image',
+        'cloudbase.dev/route': `/${namespace}/${name}`,
+      },
+    },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { 'cloudbase.dev/function': name } },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'function', image: 'registry.local/cloudbase/node:22.23.3' }] },
+      },
+    },
+  };
+}
+
+/** Runs `task` over `items` with at most `limit` at once. */
+async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const names = Array.from({ length: count }, (_, i) => `fn-${i}`);
+await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+const controller = startControllerProcess(env, {
+  identity: `bench-${namespace}`,
+  leaseNamespace: namespace,
+  leaseName: 'bench',
+});
+let peak = 0;
+const sampler = setInterval(() => {
+  try {
+    peak = Math.max(peak, rssMiB(controller.child.pid!));
+  } catch {
+    // the process is gone; the result says so below
+  }
+}, 200);
+try {
+  await new Promise((resolve) => setTimeout(resolve, 3000)); // caches synced, lease taken
+  const started = performance.now();
+  await pool(names, concurrency, async (name) => {
+    await kube.objects.create(deployment(name));
+  });
+  const applied_s = (performance.now() - started) / 1000;
+
+  let routes_s = NaN;
+  for (;;) {
+    const list = (await kube.custom.listNamespacedCustomObject({
+      group: 'traefik.io',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'ingressroutes',
+    })) as { items: KubernetesObject[] };
+    if (list.items.length >= count) {
+      routes_s = (performance.now() - started) / 1000;
+      break;
+    }
+    if (performance.now() - started > 600_000)
+      throw new Error(`only ${list.items.length} of ${count} IngressRoutes after 600 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  const pending = new Set(names);
+  while (pending.size > 0) {
+    await pool([...pending], 32, async (name) => {
+      const response = await fetch(`${env.traefikUrl}/${namespace}/${name}`);
+      await response.arrayBuffer();
+      if (response.status === 503) pending.delete(name);
+    });
+    if (performance.now() - started > 900_000)
+      throw new Error(`${pending.size} of ${count} routes not served after 900 s`);
+    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const routable_s = (performance.now() - started) / 1000;
+  console.error(`applied ${count} Deployments in ${applied_s.toFixed(1)} s`);
+  console.log(
+    JSON.stringify({
+      functions: count,
+      routes_s: round(routes_s),
+      routable_s: round(routable_s),
+      peak_rss_mib: round(peak),
+    }),
+  );
+} finally {
+  clearInterval(sampler);
+  await controller.stop();
+  await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
