@@ -12,7 +12,7 @@ import { runtimeImagesFrom } from './webhook.js';
 
 const usage =
   'cloudbase controller [--kubeconfig PATH] [--lease-namespace cloudbase-system] [--lease-name cloudbase-controller] ' +
-  '[--identity ID] [--workers 4] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0]';
+  '[--identity ID] [--workers 16] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0]';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -38,7 +38,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
       'lease-namespace': { type: 'string', default: env['POD_NAMESPACE'] ?? 'cloudbase-system' },
       'lease-name': { type: 'string', default: 'cloudbase-controller' },
       identity: { type: 'string', default: env['POD_NAME'] ?? `${hostname()}-${process.pid}` },
-      workers: { type: 'string', default: '4' },
+      workers: { type: 'string', default: '16' },
       'resync-seconds': { type: 'string', default: '60' },
       'metrics-port': { type: 'string', default: '9091' },
       'metrics-host': { type: 'string', default: '0.0.0.0' },
