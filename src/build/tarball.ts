@@ -1,13 +1,10 @@
 /**
  * The `https://` source: download the .tgz (bounded), verify its sha256 BEFORE looking inside, then
- * extract it into the workspace. Decisions (`checkSha256`, the tar plan) are pure; I/O stays here.
+ * extract it into the workspace (`extract.ts`). `checkSha256` is pure; the download is the I/O.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { extractTarGz } from './extract.js';
 import { BuildFailure } from './failure.js';
-import { parseTar, planExtraction } from './tar.js';
 
 export interface TarballLimits {
   /** Largest accepted download (compressed). */
@@ -68,33 +65,6 @@ export async function download(url: URL, limits: TarballLimits): Promise<Buffer>
     throw new BuildFailure(`cannot download ${url.href}: ${(err as Error).message}`);
   }
   return Buffer.concat(chunks);
-}
-
-/** Gunzips (bounded) and writes the archive's files into `workspace`; returns what was written and skipped. */
-export async function extractTarGz(
-  gz: Buffer,
-  workspace: string,
-  maxExtractedBytes: number,
-): Promise<{ files: string[]; skipped: string[] }> {
-  let archive: Buffer;
-  try {
-    archive = gunzipSync(gz, { maxOutputLength: maxExtractedBytes });
-  } catch (err) {
-    const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
-    throw new BuildFailure(
-      tooBig
-        ? `the tarball unpacks to more than ${maxExtractedBytes} bytes`
-        : `the tarball is not gzip-compressed: ${(err as Error).message}`,
-    );
-  }
-  const plan = planExtraction(parseTar(archive));
-  for (const dir of plan.directories) await mkdir(path.join(workspace, dir), { recursive: true });
-  for (const file of plan.files) {
-    const dest = path.join(workspace, file.path);
-    await mkdir(path.dirname(dest), { recursive: true });
-    await writeFile(dest, file.data, { mode: file.mode });
-  }
-  return { files: plan.files.map((f) => f.path), skipped: plan.skipped };
 }
 
 /** Download → verify → extract. A sha256 mismatch names both digests and the annotation to fix. */

@@ -29,6 +29,21 @@ export const RuntimeEnv = {
   sourceSha256: 'CLOUDBASE_SOURCE_SHA256',
   /** Where the ConfigMap of a `configmap:` source is mounted read-only (fetch step only). */
   sourceDir: 'CLOUDBASE_SOURCE_DIR',
+  /**
+   * Per-request timeout of the runtime in milliseconds (1 to 3600000, default 30000); a slower function gets
+   * 504. Optional: the webhook does not write it yet, so the runtime's default applies.
+   */
+  timeoutMs: 'CLOUDBASE_TIMEOUT_MS',
+  /**
+   * Largest request body the runtime accepts, in bytes (default 6 MiB); a larger one gets 413. Optional: the
+   * webhook does not write it yet, so the runtime's default applies.
+   */
+  maxBodyBytes: 'CLOUDBASE_MAX_BODY_BYTES',
+  /**
+   * The runtime's pino log level: fatal, error, warn, info, debug, trace or silent (default info). Optional:
+   * the webhook does not write it yet, so the runtime's default applies.
+   */
+  logLevel: 'CLOUDBASE_LOG_LEVEL',
 } as const;
 
 /** Prefix of every variable the webhook owns. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, loadRuntimeConfig, parseHandler } from './config.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, loadRuntimeConfig } from './config.js';
 
 describe('loadRuntimeConfig', () => {
   describe('when only the handler is set', () => {
@@ -8,7 +8,7 @@ describe('loadRuntimeConfig', () => {
         ok: true,
         config: {
           workspace: '/workspace',
-          handler: { modulePath: 'handler.js', exportName: undefined },
+          handler: { modulePath: 'handler.js' },
           signature: 'fetch',
           port: 8080,
           adminPort: 9090,
@@ -126,24 +126,30 @@ describe('loadRuntimeConfig', () => {
   });
 });
 
-describe('parseHandler', () => {
+describe('CLOUDBASE_HANDLER, parsed by the contract', () => {
   it.each([
-    ['handler.js', { modulePath: 'handler.js', exportName: undefined }],
-    ['./src/index.mjs#handle', { modulePath: 'src/index.mjs', exportName: 'handle' }],
-    ['a/../b.js#x', { modulePath: 'b.js', exportName: 'x' }],
-    ['hello', { modulePath: 'hello', exportName: undefined }],
-  ])('accepts %s', (raw, expected) => {
-    expect(parseHandler(raw)).toEqual(expected);
+    ['handler.js', { modulePath: 'handler.js' }],
+    ['lib/fn.mjs#hello', { modulePath: 'lib/fn.mjs', exportName: 'hello' }],
+    ['./src/index.mjs#handle', { modulePath: './src/index.mjs', exportName: 'handle' }],
+    ['  hello  ', { modulePath: 'hello' }],
+  ])('accepts %j', (raw, handler) => {
+    const result = loadRuntimeConfig({ CLOUDBASE_HANDLER: raw });
+    expect(result.ok && result.config.handler).toEqual(handler);
   });
 
   it.each([
-    ['#hello', 'the module path before "#" is empty'],
-    ['handler.js#', 'expected one export name after a single "#", e.g. handler.js#hello'],
-    ['handler.js#a#b', 'expected one export name after a single "#", e.g. handler.js#hello'],
-    ['/etc/passwd', 'the module path "/etc/passwd" is absolute; expected a path relative to the workspace'],
-    ['../secret.js', 'the module path "../secret.js" leaves the workspace'],
-    ['a/../../secret.js', 'the module path "a/../../secret.js" leaves the workspace'],
-  ])('refuses %s', (raw, reason) => {
-    expect(parseHandler(raw)).toBe(reason);
+    ['#hello', 'has an empty module path; use <module path>[#<export>], e.g. index.js#handler'],
+    ['handler.js#', 'names the export "", which is not a JavaScript identifier'],
+    ['handler.js#a#b', "has more than one '#'; use <module path>[#<export>], e.g. index.js#handler"],
+    ['handler.js#not-an-id', 'names the export "not-an-id", which is not a JavaScript identifier'],
+    ['/etc/passwd', 'has an absolute module path; use a path relative to the function code, e.g. index.js'],
+    ['../secret.js', "leaves the function code with '..'; use a path inside it"],
+    ['a/../../secret.js', "leaves the function code with '..'; use a path inside it"],
+    ['lib\\fn.js', "uses '\\' in the module path; use '/'"],
+  ])('refuses %j, saying why in the words of the contract', (raw, problem) => {
+    expect(loadRuntimeConfig({ CLOUDBASE_HANDLER: raw })).toEqual({
+      ok: false,
+      errors: [`CLOUDBASE_HANDLER=${JSON.stringify(raw)} is not valid: ${problem}`],
+    });
   });
 });

@@ -3,24 +3,9 @@
  * (see `src/contract/runtime-env.ts`). Parsing is pure so every rule is unit-tested.
  */
 import path from 'node:path';
+import { parseHandler } from '../contract/fields.js';
+import { SIGNATURES, type FunctionHandler, type Signature } from '../contract/function-spec.js';
 import { PodLayout, RuntimeEnv } from '../contract/runtime-env.js';
-
-/** The calling conventions the runtime can adapt a user function from. */
-export const SIGNATURES = ['fetch', 'openfaas', 'fission', 'kubeless', 'knative'] as const;
-export type Signature = (typeof SIGNATURES)[number];
-
-/**
- * Runtime-only variables that are not (yet) part of the webhook contract. The webhook may map annotations
- * to them; without them the defaults apply.
- */
-export const RuntimeTuningEnv = {
-  /** Per-request timeout in milliseconds; a slower function gets 504. */
-  timeoutMs: 'CLOUDBASE_TIMEOUT_MS',
-  /** Largest accepted request body in bytes; a larger one gets 413. */
-  maxBodyBytes: 'CLOUDBASE_MAX_BODY_BYTES',
-  /** pino level: fatal, error, warn, info, debug, trace or silent. */
-  logLevel: 'CLOUDBASE_LOG_LEVEL',
-} as const;
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -29,12 +14,11 @@ export const MAX_TIMEOUT_MS = 3_600_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** `<module path>[#<export>]` split into its parts. */
-export interface HandlerRef {
-  /** Relative to the workspace, normalised, never escaping it. */
-  modulePath: string;
-  exportName: string | undefined;
-}
+/**
+ * `<module path>[#<export>]` split into its parts, as the contract parses it: relative, without `..`. The
+ * loader still checks that the file it resolves stays inside the workspace.
+ */
+export type HandlerRef = FunctionHandler;
 
 /** Everything `serve` needs, validated. */
 export interface RuntimeConfig {
@@ -82,7 +66,7 @@ export function loadRuntimeConfig(env: Env): ConfigResult {
   }
   const config: RuntimeConfig = {
     workspace,
-    handler: handler ?? { modulePath: '', exportName: undefined },
+    handler: handler ?? { modulePath: '' },
     signature,
     port,
     adminPort,
@@ -90,16 +74,16 @@ export function loadRuntimeConfig(env: Env): ConfigResult {
     namespace: read(RuntimeEnv.namespace, text, 'default'),
     runtime: read(RuntimeEnv.runtime, text, `nodejs${process.versions.node.split('.')[0]}`),
     timeoutMs: read(
-      RuntimeTuningEnv.timeoutMs,
+      RuntimeEnv.timeoutMs,
       parseIntegerIn(1, MAX_TIMEOUT_MS, 'milliseconds'),
       DEFAULT_TIMEOUT_MS,
     ),
     maxBodyBytes: read(
-      RuntimeTuningEnv.maxBodyBytes,
+      RuntimeEnv.maxBodyBytes,
       parseIntegerIn(1, 2 ** 31 - 1, 'bytes'),
       DEFAULT_MAX_BODY_BYTES,
     ),
-    logLevel: read(RuntimeTuningEnv.logLevel, parseLogLevel, 'info'),
+    logLevel: read(RuntimeEnv.logLevel, parseLogLevel, 'info'),
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }
@@ -118,38 +102,17 @@ function readHandler(env: Env, signature: Signature, errors: string[]): HandlerR
     return undefined;
   }
   const parsed = parseHandler(raw);
-  if (typeof parsed === 'string') {
-    errors.push(`${RuntimeEnv.handler}=${JSON.stringify(raw)} is not valid: ${parsed}`);
+  if (!parsed.ok) {
+    errors.push(`${RuntimeEnv.handler}=${JSON.stringify(raw)} is not valid: ${parsed.problem}`);
     return undefined;
   }
-  if (signature === 'kubeless' && parsed.exportName === undefined) {
+  const handler = parsed.value;
+  if (signature === 'kubeless' && handler.exportName === undefined) {
     errors.push(
-      `${RuntimeEnv.handler}=${JSON.stringify(raw)} is not valid for the kubeless signature: expected <module path>#<export>, e.g. ${parsed.modulePath}#handler (kubeless calls a named export)`,
+      `${RuntimeEnv.handler}=${JSON.stringify(raw)} is not valid for the kubeless signature: expected <module path>#<export>, e.g. ${handler.modulePath}#handler (kubeless calls a named export)`,
     );
   }
-  return parsed;
-}
-
-/**
- * Parses `<module path>[#<export>]`. The path must stay inside the workspace: it may not be absolute or
- * climb out with `..`. Returns the reason as a string when the value is not acceptable.
- */
-export function parseHandler(raw: string): HandlerRef | string {
-  const hash = raw.indexOf('#');
-  const file = hash === -1 ? raw : raw.slice(0, hash);
-  const exportName = hash === -1 ? undefined : raw.slice(hash + 1);
-  if (file === '') return 'the module path before "#" is empty';
-  if (exportName !== undefined && (exportName === '' || exportName.includes('#'))) {
-    return 'expected one export name after a single "#", e.g. handler.js#hello';
-  }
-  if (path.posix.isAbsolute(file) || path.win32.isAbsolute(file)) {
-    return `the module path ${JSON.stringify(file)} is absolute; expected a path relative to the workspace`;
-  }
-  const normalised = path.posix.normalize(file.replaceAll('\\', '/'));
-  if (normalised === '..' || normalised.startsWith('../')) {
-    return `the module path ${JSON.stringify(file)} leaves the workspace`;
-  }
-  return { modulePath: normalised, exportName };
+  return handler;
 }
 
 function oneOf<T extends string>(values: readonly T[]): Parser<T> {

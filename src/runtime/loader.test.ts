@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -20,6 +20,38 @@ describe('resolveModuleFile', () => {
     const base = path.join(TESTDATA, 'nope');
     await expect(resolveModuleFile(TESTDATA, 'nope')).rejects.toThrow(
       `handler module nope not found in ${TESTDATA} (tried ${base}, ${base}.js, ${base}.mjs, ${base}.cjs, ${base}/index.js, ${base}/index.mjs, ${base}/index.cjs)`,
+    );
+  });
+});
+
+describe('resolveModuleFile inside the workspace', () => {
+  let root: string;
+  let workspace: string;
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'cloudbase-resolve-'));
+    workspace = path.join(root, 'workspace');
+    await mkdir(path.join(workspace, 'escape'), { recursive: true });
+    await writeFile(path.join(workspace, 'index.js'), 'module.exports = () => "in";');
+    await writeFile(path.join(workspace, 'escape', 'package.json'), '{"main":"../../outside.js"}');
+    // Files next to the workspace that a careless resolution would pick.
+    await writeFile(path.join(root, 'outside.js'), 'module.exports = () => "out";');
+    await writeFile(path.join(root, 'workspace.js'), 'module.exports = () => "out";');
+  });
+  afterAll(async () => rm(root, { recursive: true, force: true }));
+
+  it('reads "." as the package of the workspace, never as <workspace>.js', async () => {
+    await expect(resolveModuleFile(workspace, '.')).resolves.toBe(path.join(workspace, 'index.js'));
+  });
+
+  it('refuses a module path that leaves the workspace', async () => {
+    await expect(resolveModuleFile(workspace, '../outside.js')).rejects.toThrow(
+      `handler module ../outside.js resolves to ${path.join(root, 'outside.js')}, outside the workspace ${workspace}`,
+    );
+  });
+
+  it('refuses a package.json "main" that leaves the workspace', async () => {
+    await expect(resolveModuleFile(workspace, 'escape')).rejects.toThrow(
+      `handler module escape: the "main" "../../outside.js" of ${path.join(workspace, 'escape', 'package.json')} resolves to ${path.join(root, 'outside.js')}, outside the workspace ${workspace}`,
     );
   });
 });

@@ -5,7 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { HandlerRef, Signature } from './config.js';
+import type { Signature } from '../contract/function-spec.js';
+import type { HandlerRef } from './config.js';
 
 /** The handler cannot be loaded; the message names the file or export and what was found instead. */
 export class HandlerLoadError extends Error {
@@ -28,19 +29,32 @@ const EXTENSIONS = ['', '.js', '.mjs', '.cjs'];
 /**
  * Finds the module file like `require` would for a relative path: the exact file, then with `.js`, `.mjs`,
  * `.cjs`, then a directory's package.json `main` or `index.*`. Fission and kubeless users name modules
- * without an extension, so this matters.
+ * without an extension, so this matters. Every candidate must stay inside the workspace: the contract
+ * refuses absolute paths and `..` in the handler, but `.` (the workspace's own package) must not become
+ * `<workspace>.js`, and a package.json `main` can point anywhere.
  */
 export async function resolveModuleFile(workspace: string, modulePath: string): Promise<string> {
   const base = path.resolve(workspace, modulePath);
+  if (!isInside(workspace, base)) {
+    throw new HandlerLoadError(
+      `handler module ${modulePath} resolves to ${base}, outside the workspace ${workspace}`,
+    );
+  }
   const tried: string[] = [];
-  for (const ext of EXTENSIONS) {
-    const candidate = base + ext;
+  const files = base === path.resolve(workspace) ? [] : EXTENSIONS.map((ext) => base + ext);
+  for (const candidate of files) {
     tried.push(candidate);
     if (await isFile(candidate)) return candidate;
   }
   const main = await readPackageMain(base);
+  const mainFile = main !== undefined ? path.resolve(base, main) : undefined;
+  if (mainFile !== undefined && !isInside(workspace, mainFile)) {
+    throw new HandlerLoadError(
+      `handler module ${modulePath}: the "main" ${JSON.stringify(main)} of ${path.join(base, 'package.json')} resolves to ${mainFile}, outside the workspace ${workspace}`,
+    );
+  }
   const indexes = [
-    ...(main !== undefined ? [path.resolve(base, main)] : []),
+    ...(mainFile !== undefined ? [mainFile] : []),
     ...EXTENSIONS.slice(1).map((e) => path.join(base, `index${e}`)),
   ];
   for (const candidate of indexes) {
@@ -50,6 +64,12 @@ export async function resolveModuleFile(workspace: string, modulePath: string): 
   throw new HandlerLoadError(
     `handler module ${modulePath} not found in ${workspace} (tried ${tried.join(', ')})`,
   );
+}
+
+/** `file` is `dir` itself or below it (a lexical check; both are resolved first). */
+function isInside(dir: string, file: string): boolean {
+  const rel = path.relative(path.resolve(dir), path.resolve(file));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 /** Imports the module (CommonJS or ESM, as Node decides from the extension and package.json "type"). */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { pino, type Logger } from 'pino';
-import type { RuntimeConfig, Signature } from './config.js';
+import type { Signature } from '../contract/function-spec.js';
+import type { RuntimeConfig } from './config.js';
 import { createRuntimeMetrics } from './http/metrics.js';
 import type { FunctionHandler } from './model.js';
 import { loadFunction } from './serve.js';

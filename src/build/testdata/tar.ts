@@ -1,12 +1,13 @@
 /** Builds tar archives in memory for tests (ustar headers with valid checksums). */
 import { gzipSync } from 'node:zlib';
 
-/** One archive member: header plus data padded to 512 bytes. */
+/** One archive member: header plus data padded to 512 bytes; `linkName` is a link's target. */
 export function tarEntry(
   name: string,
   data: string | Buffer = '',
   type = '0',
   mode = type === '5' ? 0o755 : 0o644,
+  linkName = '',
 ): Buffer {
   const body = Buffer.isBuffer(data) ? data : Buffer.from(data);
   const header = Buffer.alloc(512);
@@ -17,6 +18,7 @@ export function tarEntry(
   header.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
   header.write('00000000000\0', 136, 'latin1');
   header.write(type, 156, 'latin1');
+  header.write(linkName.slice(0, 100), 157, 'utf8');
   header.write('ustar\0', 257, 'latin1');
   header.write('00', 263, 'latin1');
   header.fill(0x20, 148, 156);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClientError } from '../model.js';
 import { incoming } from '../testdata/request.js';
-import { invokeWithTimeout, outcomeOfError, writableHeaders } from './invoke.js';
+import { invokeWithTimeout, outcomeOfError, RequestAbort, writableHeaders } from './invoke.js';
 
 describe('invokeWithTimeout', () => {
   it("returns the function's answer", async () => {
@@ -45,6 +45,34 @@ describe('invokeWithTimeout', () => {
         body: 'Internal Server Error',
       },
     });
+  });
+  it('answers 500 when the function throws before returning a promise', async () => {
+    const outcome = await invokeWithTimeout(
+      () => {
+        throw new Error('sync');
+      },
+      incoming(),
+      1000,
+      new AbortController(),
+    );
+    expect(outcome.kind).toBe('exception');
+  });
+});
+
+describe('RequestAbort', () => {
+  it('builds no signal until one is read', () => {
+    const abort = new RequestAbort();
+    const signal = abort.signal;
+    expect(signal.aborted).toBe(false);
+    abort.abort(new Error('gone'));
+    expect([signal.aborted, (signal.reason as Error).message]).toEqual([true, 'gone']);
+  });
+
+  it('hands out an aborted signal when aborted before anyone asked', () => {
+    const abort = new RequestAbort();
+    abort.abort(new Error('timed out'));
+    abort.abort(new Error('later'));
+    expect([abort.signal.aborted, (abort.signal.reason as Error).message]).toEqual([true, 'timed out']);
   });
 });
 

@@ -12,34 +12,77 @@ export type InvokeOutcome =
   | { kind: 'exception'; error: unknown; response: OutgoingResponse }
   | { kind: 'timeout'; response: OutgoingResponse };
 
-/** Runs `handler(req)`; after `timeoutMs` it aborts `controller` and answers 504 (the call keeps running). */
-export async function invokeWithTimeout(
+/** What the timeout aborts: an `AbortController`, or a `RequestAbort` that only builds one when asked. */
+export interface Abortable {
+  abort(reason?: unknown): void;
+}
+
+/**
+ * Runs `handler(req)`; after `timeoutMs` it aborts `abortable` and answers 504 (the call keeps running).
+ * One timer per call, cleared when the function answers: Node keeps every timer of the same duration in
+ * one list behind a single libuv timer, so this is an O(1) append and unlink, not a timer per request in
+ * the event loop. https://github.com/nodejs/node/blob/v20.x/lib/internal/timers.js
+ */
+export function invokeWithTimeout(
   handler: FunctionHandler,
   req: IncomingRequest,
   timeoutMs: number,
-  controller: AbortController,
+  abortable: Abortable,
 ): Promise<InvokeOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<InvokeOutcome>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+  return new Promise((resolve) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      abortable.abort(new Error(`timed out after ${timeoutMs} ms`));
       resolve({
         kind: 'timeout',
         response: textResponse(504, `Gateway Timeout: the function did not answer within ${timeoutMs} ms`),
       });
     }, timeoutMs);
-  });
-  const call = (async (): Promise<InvokeOutcome> => {
+    const settle = (outcome: InvokeOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    let call: Promise<OutgoingResponse>;
     try {
-      return { kind: 'answered', response: await handler(req) };
+      call = handler(req);
     } catch (error) {
-      return outcomeOfError(error);
+      settle(outcomeOfError(error));
+      return;
     }
-  })();
-  try {
-    return await Promise.race([call, timeout]);
-  } finally {
-    clearTimeout(timer);
+    call.then(
+      (response) => settle({ kind: 'answered', response }),
+      (error: unknown) => settle(outcomeOfError(error)),
+    );
+  });
+}
+
+/**
+ * The request's abort signal, built only when something reads it: an `AbortController` and its signal are
+ * costly to create (and the fetch signature's Request would follow it with listeners and a finalizer),
+ * and most functions never look. Aborting before anyone asked just remembers the reason.
+ */
+export class RequestAbort implements Abortable {
+  private controller: AbortController | undefined;
+  private reason: unknown;
+  private aborted = false;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
   }
 }
 

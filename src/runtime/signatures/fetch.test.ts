@@ -99,6 +99,41 @@ describe('the fetch signature', () => {
       );
     });
 
+    it.each([
+      ['/a/b?c=1#x', 'fn.example.com', 'http://fn.example.com/a/b?c=1#x'],
+      ['/a/../b', 'fn.example.com:8080', 'http://fn.example.com:8080/b'],
+      ['//evil.example/x', 'fn.example.com', 'http://evil.example/x'],
+      ['/\\evil.example/x', 'fn.example.com', 'http://evil.example/x'],
+      ['/x', 'fn.example.com/y?', 'http://fn.example.com/x'],
+      ['/x', '[::1]:8080', 'http://[::1]:8080/x'],
+    ])('resolves %s against the host %s as the URL parser does', (url, host, expected) => {
+      expect(toWebRequest(incoming({ url, headers: { host } })).url).toBe(expected);
+      expect(new URL(url, `http://${host}`).href).toBe(expected);
+    });
+
+    it('keeps repeated headers apart', () => {
+      const req = toWebRequest(incoming({ headers: { 'set-cookie': ['a=1', 'b=2'], accept: 'text/plain' } }));
+      expect([req.headers.getSetCookie(), req.headers.get('accept')]).toEqual([['a=1', 'b=2'], 'text/plain']);
+    });
+
+    it("gives request.signal the runtime's signal, built only when read", () => {
+      let reads = 0;
+      const controller = new AbortController();
+      const base = incoming();
+      const req = toWebRequest(
+        Object.defineProperty({ ...base }, 'signal', {
+          get: () => {
+            reads += 1;
+            return controller.signal;
+          },
+        }),
+      );
+      expect(req).toBeInstanceOf(Request);
+      expect(reads).toBe(0);
+      controller.abort(new Error('timed out'));
+      expect([req.signal.aborted, reads]).toEqual([true, 1]);
+    });
+
     it('gives GET requests no body', () => {
       expect(toWebRequest(incoming({ method: 'GET', body: 'ignored' })).body).toBeNull();
     });

@@ -43,38 +43,101 @@ function fetchContext(req: IncomingRequest, info: FunctionInfo): FetchContext {
     functionName: info.name,
     namespace: info.namespace,
     runtime: info.runtime,
-    signal: req.signal,
+    // A getter, so that the signal is only built when the function reads it.
+    get signal() {
+      return req.signal;
+    },
     log: req.log,
   };
 }
 
-/** A WHATWG Request for our request; the URL's origin comes from the Host (or forwarded) headers. */
-export function toWebRequest(req: IncomingRequest): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+/**
+ * The Request a fetch handler gets. `signal` is the runtime's own (aborted on timeout or when the client
+ * goes away), read lazily: handing it to the Request constructor instead would make undici follow it with
+ * a second controller, an abort listener and a finalizer on every request, which cost more than the rest
+ * of building the Request. The catch: a copy (`request.clone()`, `new Request(request)`, `fetch(request)`)
+ * does not follow it; forward it explicitly, e.g. `fetch(url, { signal: request.signal })`.
+ */
+class FunctionRequest extends Request {
+  readonly #source: IncomingRequest;
+
+  constructor(url: string, init: RequestInit, source: IncomingRequest) {
+    super(url, init);
+    this.#source = source;
   }
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.body.length > 0;
-  return new Request(absoluteUrl(req), {
-    method: req.method,
-    headers,
-    body: hasBody ? req.body : null,
-    signal: req.signal,
-  });
+
+  static {
+    // An accessor on the prototype: TypeScript declares Request's `signal` as a property, which a class
+    // body may not override with a getter.
+    Object.defineProperty(FunctionRequest.prototype, 'signal', {
+      configurable: true,
+      get(this: FunctionRequest): AbortSignal {
+        return this.#source.signal;
+      },
+    });
+  }
 }
 
-function absoluteUrl(req: IncomingRequest): string {
+/** A WHATWG Request for our request; the URL's origin comes from the Host (or forwarded) headers. */
+export function toWebRequest(req: IncomingRequest): Request {
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.body.length > 0;
+  const init: RequestInit = {
+    method: req.method,
+    headers: headersInit(req.headers),
+    body: hasBody ? req.body : null,
+  };
+  // The common case: a path from a sane Host, which the Request constructor parses once. Anything else
+  // (an absolute-form URL, `//` or `/\` which a URL parser reads as a host, an unusable Host) takes the
+  // careful path.
+  const { origin, plainHost } = originOf(req);
+  if (plainHost && req.url[0] === '/' && req.url[1] !== '/' && req.url[1] !== '\\') {
+    try {
+      return new FunctionRequest(origin + req.url, init, req);
+    } catch {
+      // Not a URL after all: resolved below.
+    }
+  }
+  return new FunctionRequest(absoluteUrl(req.url, origin), init, req);
+}
+
+/**
+ * Node's headers as the Request's `headers`: the object itself when every value is a string (the
+ * constructor copies it; no intermediate `Headers`), else name/value pairs so repeated headers stay apart.
+ */
+function headersInit(headers: IncomingRequest['headers']): RequestInit['headers'] {
+  let pairs: [string, string][] | undefined;
+  for (const name in headers) {
+    if (typeof headers[name] !== 'string') {
+      pairs = [];
+      break;
+    }
+  }
+  if (pairs === undefined) return headers as Record<string, string>;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) pairs.push([name, v]);
+  }
+  return pairs;
+}
+
+/** A host name or address with an optional port: nothing that could change the URL when concatenated. */
+const PLAIN_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+function originOf(req: IncomingRequest): { origin: string; plainHost: boolean } {
   const proto =
     headerValue(req.headers, 'x-forwarded-proto')?.split(',')[0]?.trim() === 'https' ? 'https' : 'http';
   const host =
     headerValue(req.headers, 'x-forwarded-host')?.split(',')[0]?.trim() ??
     headerValue(req.headers, 'host') ??
     'localhost';
+  return { origin: `${proto}://${host}`, plainHost: PLAIN_HOST.test(host) };
+}
+
+function absoluteUrl(url: string, origin: string): string {
   try {
-    return new URL(req.url, `${proto}://${host}`).href;
+    return new URL(url, origin).href;
   } catch {
-    return new URL(req.url, 'http://localhost').href;
+    return new URL(url, 'http://localhost').href;
   }
 }
 

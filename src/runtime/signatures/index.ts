@@ -1,5 +1,5 @@
 /** One adapter per signature; `serve` picks by `CLOUDBASE_SIGNATURE`. */
-import type { Signature } from '../config.js';
+import type { Signature } from '../../contract/function-spec.js';
 import { fetchAdapter } from './fetch.js';
 import { fissionAdapter } from './fission.js';
 import { knativeAdapter } from './knative.js';

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import type { Signature } from '../config.js';
+import type { Signature } from '../../contract/function-spec.js';
 import { loadUserExport } from '../loader.js';
 import type { FunctionHandler, FunctionInfo, IncomingRequest } from '../model.js';
 import { ADAPTERS } from '../signatures/index.js';
