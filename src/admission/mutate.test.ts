@@ -279,6 +279,32 @@ describe('mutate', () => {
     });
   });
 
+  describe('when the function sets a timeout and its own runtime settings', () => {
+    it('writes CLOUDBASE_TIMEOUT_MS and keeps the variables the user owns', () => {
+      const deployment = minimalFunction({ 'cloudbase.dev/timeout': '5s' });
+      deployment.spec!.template.spec!.containers[0]!.env = [
+        { name: 'CLOUDBASE_LOG_LEVEL', value: 'debug' },
+        { name: 'CLOUDBASE_MAX_BODY_BYTES', value: '1024' },
+      ];
+      const env = admit(deployment).spec!.template.spec!.containers[0]!.env!;
+      expect(env.slice(0, 2)).toEqual([
+        { name: 'CLOUDBASE_LOG_LEVEL', value: 'debug' },
+        { name: 'CLOUDBASE_MAX_BODY_BYTES', value: '1024' },
+      ]);
+      expect(env.find((e) => e.name === 'CLOUDBASE_TIMEOUT_MS')).toEqual({
+        name: 'CLOUDBASE_TIMEOUT_MS',
+        value: '5000',
+      });
+    });
+
+    it('drops CLOUDBASE_TIMEOUT_MS when the annotation goes', () => {
+      const stored = admit(minimalFunction({ 'cloudbase.dev/timeout': '5s' }));
+      delete stored.metadata!.annotations!['cloudbase.dev/timeout'];
+      const env = admit(stored).spec!.template.spec!.containers[0]!.env!;
+      expect(env.map((e) => e.name)).not.toContain('CLOUDBASE_TIMEOUT_MS');
+    });
+  });
+
   describe('when the user has init containers, sidecars and volumes', () => {
     it('puts ours first in a fixed order and keeps theirs', () => {
       const deployment = minimalFunction();

@@ -15,6 +15,7 @@ export const Annotation = {
   route: 'cloudbase.dev/route',
   host: 'cloudbase.dev/host',
   entrypoints: 'cloudbase.dev/entrypoints',
+  timeout: 'cloudbase.dev/timeout',
 } as const;
 
 /** Annotations Cloudbase itself writes on a function (status a user reads with kubectl). */

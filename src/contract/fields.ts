@@ -173,3 +173,17 @@ export function parseEntrypoints(value: string): FieldResult<string[]> {
   }
   return ok([...new Set(names)]);
 }
+
+const DURATION = /^(\d+)(ms|s|m)$/;
+const MAX_TIMEOUT_MS = 3_600_000;
+
+/** `cloudbase.dev/timeout`: how long one request may take, e.g. `500ms`, `30s`, `5m`; at most one hour. */
+export function parseTimeout(value: string): FieldResult<number> {
+  const match = DURATION.exec(value.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000 };
+  const ms = match === null ? NaN : Number(match[1]) * unit[match[2] as keyof typeof unit];
+  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TIMEOUT_MS) {
+    return bad('is not a timeout; use a whole number of ms, s or m from 1ms to 60m, e.g. 30s');
+  }
+  return ok(ms);
+}

@@ -49,6 +49,8 @@ export interface FunctionSpec {
   signature: Signature;
   trigger: Trigger;
   route: FunctionRoute;
+  /** Per-request timeout in milliseconds; absent means the runtime's default (30 s). */
+  timeoutMs?: number;
 }
 
 /** `<module path>[#<export>]`, the form of `cloudbase.dev/handler` and of the runtime's `CLOUDBASE_HANDLER`. */

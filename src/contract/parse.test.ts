@@ -101,6 +101,21 @@ describe('parseFunctionSpec', () => {
     expect(result.ok && result.spec.route.pathPrefix).toBe(expected);
   });
 
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['60m', 3_600_000],
+  ])('reads the timeout %s as %i ms', (timeout, ms) => {
+    const result = parseFunctionSpec(input({ ...minimal, 'cloudbase.dev/timeout': timeout }));
+    expect(result.ok && result.spec.timeoutMs).toBe(ms);
+  });
+
+  it.each(['0s', '61m', '1.5s', '30', 'soon'])('rejects the timeout %s', (timeout) => {
+    expect(errorsOf({ ...minimal, 'cloudbase.dev/timeout': timeout })).toEqual([
+      `cloudbase.dev/timeout=${JSON.stringify(timeout)} is not a timeout; use a whole number of ms, s or m from 1ms to 60m, e.g. 30s`,
+    ]);
+  });
+
   it('takes a kubeless handler that names its export', () => {
     const result = parseFunctionSpec(
       input({

@@ -18,6 +18,7 @@ import {
   parseSignature,
   parseSource,
   parseTrigger,
+  parseTimeout,
   type FieldResult,
   type SourceLocation,
 } from './fields.js';
@@ -81,6 +82,7 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
   const pathPrefix = read(Annotation.route, parseRoute, `/${input.namespace}/${name ?? ''}`);
   const host = read<string | undefined>(Annotation.host, parseHost, undefined);
   const entrypoints = read(Annotation.entrypoints, parseEntrypoints, [...DEFAULT_ENTRYPOINTS]);
+  const timeoutMs = read<number | undefined>(Annotation.timeout, parseTimeout, undefined);
 
   if (signature === 'kubeless' && handler.exportName === undefined)
     errors.push(kubelessNeedsExport(annotations));
@@ -92,7 +94,17 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
   const route = host === undefined ? { pathPrefix, entrypoints } : { pathPrefix, host, entrypoints };
   return {
     ok: true,
-    spec: { name, namespace: input.namespace, runtime, source, handler, signature, trigger, route },
+    spec: {
+      name,
+      namespace: input.namespace,
+      runtime,
+      source,
+      handler,
+      signature,
+      trigger,
+      route,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    },
     warnings,
   };
 }

@@ -31,23 +31,30 @@ export const RuntimeEnv = {
   sourceDir: 'CLOUDBASE_SOURCE_DIR',
   /**
    * Per-request timeout of the runtime in milliseconds (1 to 3600000, default 30000); a slower function gets
-   * 504. Optional: the webhook does not write it yet, so the runtime's default applies.
+   * 504. The webhook writes it from `cloudbase.dev/timeout`; without that annotation the default applies.
    */
   timeoutMs: 'CLOUDBASE_TIMEOUT_MS',
   /**
-   * Largest request body the runtime accepts, in bytes (default 6 MiB); a larger one gets 413. Optional: the
-   * webhook does not write it yet, so the runtime's default applies.
+   * Largest request body the runtime accepts, in bytes (default 6 MiB); a larger one gets 413. The user may
+   * set it on the function container; the webhook leaves it alone.
    */
   maxBodyBytes: 'CLOUDBASE_MAX_BODY_BYTES',
   /**
-   * The runtime's pino log level: fatal, error, warn, info, debug, trace or silent (default info). Optional:
-   * the webhook does not write it yet, so the runtime's default applies.
+   * The runtime's pino log level: fatal, error, warn, info, debug, trace or silent (default info). The user
+   * may set it on the function container; the webhook leaves it alone.
    */
   logLevel: 'CLOUDBASE_LOG_LEVEL',
 } as const;
 
-/** Prefix of every variable the webhook owns. */
-export const RUNTIME_ENV_PREFIX = 'CLOUDBASE_';
+/**
+ * The variables the webhook owns: it rewrites them on every admission and removes them when they no longer
+ * apply. The others (body limit, log level) are the user's to set on the function container.
+ */
+export const WEBHOOK_OWNED_ENV: ReadonlySet<string> = new Set(
+  Object.values(RuntimeEnv).filter(
+    (name) => name !== RuntimeEnv.maxBodyBytes && name !== RuntimeEnv.logLevel,
+  ),
+);
 
 /** Fixed paths and ports inside function pods. */
 export const PodLayout = {

@@ -7,7 +7,7 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import { formatHandler, type FunctionSpec } from '../../contract/function-spec.js';
-import { PodLayout, RUNTIME_ENV_PREFIX, RuntimeEnv } from '../../contract/runtime-env.js';
+import { PodLayout, RuntimeEnv, WEBHOOK_OWNED_ENV } from '../../contract/runtime-env.js';
 import { FUNCTION_RESOURCES } from './config.js';
 import { INJECTED_VOLUMES, Injected } from './names.js';
 import { completeSecurityContext } from './security.js';
@@ -52,6 +52,7 @@ function functionEnv(spec: FunctionSpec, httpPort: number, adminPort: number): V
     { name: RuntimeEnv.port, value: String(httpPort) },
     { name: RuntimeEnv.adminPort, value: String(adminPort) },
     { name: RuntimeEnv.workspace, value: PodLayout.workspaceDir },
+    ...(spec.timeoutMs === undefined ? [] : [{ name: RuntimeEnv.timeoutMs, value: String(spec.timeoutMs) }]),
   ];
 }
 
@@ -69,11 +70,11 @@ function ensurePort(container: V1Container, name: string, defaultPort: number): 
   return defaultPort;
 }
 
-/** Sets every owned variable to its desired value in place, appends missing ones, drops stale `CLOUDBASE_*`. */
+/** Sets every owned variable to its desired value in place, appends missing ones, drops stale owned ones. */
 function reconcileOwnedEnv(current: V1EnvVar[] | undefined, desired: V1EnvVar[]): V1EnvVar[] {
   const wanted = new Map(desired.map((env) => [env.name, env]));
   const kept = (current ?? [])
-    .filter((env) => !env.name.startsWith(RUNTIME_ENV_PREFIX) || wanted.has(env.name))
+    .filter((env) => !WEBHOOK_OWNED_ENV.has(env.name) || wanted.has(env.name))
     .map((env) => {
       const want = wanted.get(env.name);
       if (want === undefined) return env;
