@@ -1,18 +1,25 @@
 # syntax=docker/dockerfile:1
 # Cloudbase images. Targets:
-#   cloudbase          the webhook (and, later, the controller): `cloudbase webhook ...`
+#   cloudbase          the webhook and the controller: `cloudbase webhook ...`, `cloudbase controller ...`
 #   runtime-nodejs22   the function runtime and its build steps: `cloudbase-runtime serve|fetch|install`
 #   runtime-nodejs20, runtime-nodejs24
 # Base images are build arguments so a cluster without a registry can build from images it made itself
-# (buildah bud --pull=never --build-arg NODE22_IMAGE=...). Every final stage runs as uid 1000, holds no
-# compiler, and works with a read-only root filesystem.
+# (buildah build --pull=never --build-arg NODE22_IMAGE=...; cluster/build-cloudbase-images.sh does this).
+# Every final stage runs as uid 1000, holds no compiler, and works with a read-only root filesystem.
+# A runtime base image must have `node` and `npm` on PATH (the install step runs `npm ci`) and
+# /usr/bin/env (the `#!/usr/bin/env node` of `cloudbase-runtime` and of npm itself).
 ARG NODE_BUILD_IMAGE=docker.io/library/node:22-bookworm-slim
 ARG NODE20_IMAGE=docker.io/library/node:20-bookworm-slim
 ARG NODE22_IMAGE=docker.io/library/node:22-bookworm-slim
 ARG NODE24_IMAGE=docker.io/library/node:24-bookworm-slim
 
 # ---- build: compile TypeScript, keep production dependencies only ----
+# The only step that needs a network is `npm ci` (the npm registry). Behind a proxy that inspects TLS, pass
+# the CA bundle of the base image: --build-arg NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+# (npm trusts only Node's built-in CAs otherwise). It stays in this stage: no final image inherits it.
 FROM ${NODE_BUILD_IMAGE} AS build
+ARG NODE_EXTRA_CA_CERTS
+ENV npm_config_update_notifier=false
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -33,13 +40,21 @@ ENTRYPOINT ["node", "/opt/cloudbase/dist/cli/main.js"]
 CMD ["webhook", "--cert-dir", "/etc/cloudbase/certs"]
 
 # ---- runtime-root: the runtime's files laid out as they go into every runtime image ----
+# The runtime imports fastify, pino, prom-client and tar; the Kubernetes client, the CRD models, the
+# certificate and JSON Patch libraries are the webhook's and the controller's (about 80 MB): dropped here,
+# offline, from the tree the build stage installed.
 FROM build AS runtime-root
-RUN mkdir -p /root-fs/opt/cloudbase /root-fs/usr/local/bin \
+RUN npm pkg delete dependencies.@kubernetes/client-node dependencies.@kubernetes-models/traefik \
+      dependencies.node-forge dependencies.fast-json-patch \
+ && npm prune --omit=dev --offline --no-audit --no-fund --ignore-scripts \
+ && mkdir -p /root-fs/opt/cloudbase /root-fs/usr/local/bin \
+ && find node_modules -depth -type d -empty -exec rmdir {} \; \
  && cp -a package.json node_modules dist /root-fs/opt/cloudbase/ \
  && chmod 0755 /root-fs/opt/cloudbase/dist/runtime/main.js \
  && ln -s /opt/cloudbase/dist/runtime/main.js /root-fs/usr/local/bin/cloudbase-runtime
 
 # ---- runtimes: one image per Node.js major; `cloudbase-runtime` on PATH is what the webhook injects ----
+# HOME and npm's cache point at /tmp, the one writable place (an emptyDir) under a read-only root.
 FROM ${NODE22_IMAGE} AS runtime-nodejs22
 COPY --from=runtime-root /root-fs/ /
 WORKDIR /workspace

@@ -1,58 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { loadAllYaml, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
-import {
-  clusterEnv,
-  clusterKube,
-  eventually,
-  kubectl,
-  testNamespace,
-  type ClusterEnv,
-} from '../testing/cluster.js';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { clusterEnv, clusterKube, kubectl, testNamespace, type ClusterEnv } from '../testing/cluster.js';
 import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
 import { httpsRequest } from '../testing/https-client.js';
+import {
+  functionDeploymentYaml as deploymentYaml,
+  registerWebhooks,
+} from '../testing/webhook-configurations.js';
 import { deleteIfExists, type Kube } from '../kube/client.js';
 
 // Our webhook server runs on the host; the real kube-apiserver in the node's namespace calls it over TLS,
 // trusting the CA from `cloudbase certs`. The webhook configurations are the ones in manifests/, pointed at
 // the host and narrowed to this test's namespace.
-
-function deploymentYaml(namespace: string, name: string, annotations: Record<string, string>): string {
-  const lines = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
-  return [
-    'apiVersion: apps/v1',
-    'kind: Deployment',
-    'metadata:',
-    `  name: ${name}`,
-    `  namespace: ${namespace}`,
-    '  annotations:',
-    ...lines,
-    'spec:',
-    '  replicas: 0',
-    '  template:',
-    '    spec:',
-    '      containers:',
-    '        - name: function',
-    '',
-  ].join('\n');
-}
-
-function webhookConfigurations(namespace: string, server: TestWebhookServer): KubernetesObject[] {
-  const caBundle = Buffer.from(server.ca).toString('base64');
-  return ['mutating', 'validating'].map((file) => {
-    const path = new URL(`../../manifests/webhooks/${file}.yaml`, import.meta.url);
-    const [configuration] = loadAllYaml(readFileSync(path, 'utf8')) as (KubernetesObject & {
-      webhooks: { clientConfig: unknown; namespaceSelector: unknown }[];
-    })[];
-    configuration!.metadata = { name: `cloudbase-${namespace}` };
-    for (const webhook of configuration!.webhooks) {
-      const servedPath = (webhook.clientConfig as { service: { path: string } }).service.path;
-      webhook.clientConfig = { url: `${server.server.url}${servedPath}`, caBundle };
-      webhook.namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': namespace } };
-    }
-    return configuration!;
-  });
-}
 
 describe('the webhooks, called by the real kube-apiserver over TLS', () => {
   let env: ClusterEnv;
@@ -67,17 +26,7 @@ describe('the webhooks, called by the real kube-apiserver over TLS', () => {
     kube = clusterKube(env);
     server = await startTestWebhookServer({ host: env.hostIp });
     await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
-    configurations = webhookConfigurations(namespace, server);
-    for (const configuration of configurations) await kube.objects.create(configuration);
-    // The API server picks up new webhook configurations asynchronously: wait until a dry run is mutated.
-    await eventually('the API server to call the webhook', async () => {
-      const result = await kubectl(
-        ['apply', '--dry-run=server', '-o', 'json', '-f', '-'],
-        deploymentYaml(namespace, 'probe', minimal),
-        env,
-      );
-      return result.code === 0 && result.stdout.includes('cloudbase-fetch') ? true : undefined;
-    });
+    configurations = await registerWebhooks(kube, env, namespace, server);
   }, 120_000);
 
   afterAll(async () => {

@@ -101,3 +101,40 @@ export async function eventually<T>(
 export function testNamespace(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e4).toString(36)}`;
 }
+
+/** The images `cluster/build-cloudbase-images.sh` built from the project's Dockerfile, as it wrote them. */
+export interface ClusterImages {
+  /** Target runtime-nodejs22. */
+  runtimeNodejs22: string;
+  /** Target cloudbase (webhook and controller). */
+  cloudbase: string;
+  /** The runtime plus the test CA (NODE_EXTRA_CA_CERTS), for https:// sources served by a test. */
+  runtimeNodejs22TestCa: string;
+  /** Folder with `tls.crt`/`tls.key` for CLUSTER_HOST_IP, signed by that test CA. */
+  testTlsDir: string;
+}
+
+const IMAGES_FILE = new URL('../../.cluster/images.env', import.meta.url);
+
+/** Reads `.cluster/images.env`; missing images are an error that says how to build them. */
+export function clusterImages(): ClusterImages {
+  const hint = "build them with 'bash cluster/build-cloudbase-images.sh' (npm run e2e does)";
+  if (!existsSync(IMAGES_FILE)) throw new Error(`${IMAGES_FILE.pathname} not found: ${hint}`);
+  const values = new Map(
+    readFileSync(IMAGES_FILE, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+  );
+  const need = (key: string): string => {
+    const value = values.get(key);
+    if (!value) throw new Error(`${IMAGES_FILE.pathname} has no ${key}: ${hint}`);
+    return value;
+  };
+  return {
+    runtimeNodejs22: need('RUNTIME_NODEJS22_IMAGE'),
+    cloudbase: need('CLOUDBASE_IMAGE'),
+    runtimeNodejs22TestCa: need('RUNTIME_NODEJS22_TEST_CA_IMAGE'),
+    testTlsDir: need('TEST_TLS_DIR'),
+  };
+}

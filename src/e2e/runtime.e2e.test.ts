@@ -1,0 +1,519 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  dumpYaml,
+  loadAllYaml,
+  type KubernetesObject,
+  type V1ConfigMap,
+  type V1Deployment,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  clusterEnv,
+  clusterImages,
+  clusterKube,
+  eventually,
+  kubectl,
+  testNamespace,
+  type ClusterEnv,
+  type ClusterImages,
+} from '../testing/cluster.js';
+import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
+import { startFileServer, type FileServer } from '../testing/file-server.js';
+import { registerWebhooks } from '../testing/webhook-configurations.js';
+import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
+import { defaultRuntimeImages } from '../admission/inject/config.js';
+import { deleteIfExists, type Kube } from '../kube/client.js';
+
+// The whole path of a function on the local cluster: `kubectl apply` of an example → the real API server
+// calls our webhook (on the host, as in webhooks.e2e.test.ts), which injects the runtime image built from
+// the project's Dockerfile (cluster/build-cloudbase-images.sh) → the kubelet runs the fetch and install init
+// containers and the runtime → `cloudbase controller` (its own process) writes the Service and IngressRoute →
+// Traefik answers at TRAEFIK_URL. Nothing leaves this machine: the npm registry the install step uses and the
+// https:// tarball are servers this test runs on the host's address on the cluster link.
+
+const run = promisify(execFile);
+const RESTRICTED = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+};
+
+interface Example {
+  /** Folder under examples/. */
+  dir: string;
+  /** Path and query after the function's route. */
+  path: string;
+  init?: RequestInit;
+  contentType: string;
+  body: string;
+}
+
+/** One function per signature, and one with a dependency; bodies exact, as a client sees them. */
+const EXAMPLES: Example[] = [
+  {
+    dir: 'openfaas',
+    path: '',
+    init: { method: 'POST', body: '{"name":"cloudbase"}', headers: { 'content-type': 'application/json' } },
+    contentType: 'application/json; charset=utf-8',
+    body: '{"body":"{\\"name\\":\\"cloudbase\\"}","content-type":"application/json"}',
+  },
+  { dir: 'fission', path: '', contentType: 'text/html; charset=utf-8', body: 'hello, world!\n' },
+  { dir: 'kubeless', path: '', contentType: 'text/plain; charset=utf-8', body: 'hello world!' },
+  {
+    dir: 'knative',
+    path: '?name=cloudbase',
+    contentType: 'application/json; charset=utf-8',
+    body: '{"query":{"name":"cloudbase"}}',
+  },
+  {
+    dir: 'with-dependency',
+    path: '?d=2+days',
+    contentType: 'application/json; charset=utf-8',
+    body: '{"2 days":172800000}',
+  },
+];
+
+/** What the test measured, printed as one JSON line at the end. */
+const timings: Record<string, number> = {};
+
+describe('functions on the local cluster, from kubectl apply to an answer through Traefik', () => {
+  let env: ClusterEnv;
+  let kube: Kube;
+  let images: ClusterImages;
+  let controller: ControllerProcess | undefined;
+  let registry: FileServer;
+  let tarballs: FileServer;
+  const webhooks: TestWebhookServer[] = [];
+  const configurations: KubernetesObject[] = [];
+  const fileStarted = Date.now();
+  // Examples and the throwing function; the https:// source gets its own namespace, whose webhook injects
+  // the runtime image that also trusts the test CA.
+  const namespace = testNamespace('e2e-runtime');
+  const tarballNamespace = testNamespace('e2e-tarball');
+
+  beforeAll(async () => {
+    env = clusterEnv();
+    kube = clusterKube(env);
+    images = clusterImages();
+    for (const name of [namespace, tarballNamespace]) {
+      await kube.core.createNamespace({ body: { metadata: { name, labels: RESTRICTED } } });
+    }
+    const tls = {
+      cert: await readFile(join(images.testTlsDir, 'tls.crt'), 'utf8'),
+      key: await readFile(join(images.testTlsDir, 'tls.key'), 'utf8'),
+    };
+    [registry, tarballs] = await Promise.all([
+      startNpmRegistry(env.hostIp),
+      startFileServer({ host: env.hostIp, tls }),
+    ]);
+    const withImage = async (ns: string, image: string): Promise<void> => {
+      const webhook = await startTestWebhookServer({
+        host: env.hostIp,
+        injection: { runtimeImages: { ...defaultRuntimeImages(), nodejs22: image } },
+      });
+      webhooks.push(webhook);
+      configurations.push(...(await registerWebhooks(kube, env, ns, webhook)));
+    };
+    await Promise.all([
+      withImage(namespace, images.runtimeNodejs22),
+      withImage(tarballNamespace, images.runtimeNodejs22TestCa),
+    ]);
+    controller = startControllerProcess(env, {
+      identity: `runtime-${namespace}`,
+      leaseNamespace: namespace,
+      leaseName: `cloudbase-controller-${namespace}`,
+    });
+  }, 150_000);
+
+  afterAll(async () => {
+    await controller?.stop();
+    for (const configuration of configurations) await deleteIfExists(kube, configuration);
+    for (const ns of [namespace, tarballNamespace])
+      await kube?.core.deleteNamespace({ name: ns }).catch(() => undefined);
+    await Promise.all([...webhooks.map((w) => w.stop()), registry?.stop(), tarballs?.stop()]);
+    timings['file_s'] = seconds(Date.now() - fileStarted);
+    console.log(`runtime e2e timings: ${JSON.stringify(timings)}`);
+  });
+
+  it('runs examples/hello: kubectl apply → Ready → {"hello":"cloudbase"} through Traefik', async () => {
+    const started = Date.now();
+    const { name, route } = await applyExample(env, 'hello', namespace);
+    const response = await answer(env, `${route}?name=cloudbase`, 200, undefined, () =>
+      describePods(kube, namespace, name),
+    );
+    timings['hello_apply_to_first_200_s'] = seconds(Date.now() - started);
+    expect(response.body).toBe('{"hello":"cloudbase"}');
+    expect(response.contentType).toBe('application/json; charset=utf-8');
+    await waitReady(kube, namespace, name);
+  }, 240_000);
+
+  describe('one example per signature, and one with a dependency', () => {
+    const applied = new Map<string, Promise<{ name: string; route: string }>>();
+    beforeAll(() => {
+      // All at once: the pods start side by side, each test then waits for its own.
+      for (const example of EXAMPLES) {
+        const extra =
+          example.dir === 'with-dependency' ? { '.npmrc': `registry=${registry.url}/\n` } : undefined;
+        const applying = applyExample(env, example.dir, namespace, extra);
+        applying.catch(() => undefined); // reported by the example's own test
+        applied.set(example.dir, applying);
+      }
+    });
+
+    it.each(EXAMPLES)(
+      'runs examples/$dir and answers its exact body',
+      async (example) => {
+        const { name, route } = await applied.get(example.dir)!;
+        const response = await answer(env, `${route}${example.path}`, 200, example.init, () =>
+          describePods(kube, namespace, name),
+        );
+        expect(response.body).toBe(example.body);
+        expect(response.contentType).toBe(example.contentType);
+        await waitReady(kube, namespace, name);
+      },
+      240_000,
+    );
+
+    it('installed the locked dependency with npm ci, from the registry the ConfigMap .npmrc names', async () => {
+      await applied.get('with-dependency');
+      // The install init container fetched the tarball (whose integrity npm checked against the lockfile).
+      expect(registry.requests).toContainEqual({ path: '/ms/-/ms-2.1.3.tgz', status: 200 });
+      const pod = await functionPod(kube, namespace, 'duration');
+      const logs = await kubectl(
+        ['-n', namespace, 'logs', pod.metadata!.name!, '-c', 'cloudbase-install'],
+        '',
+        env,
+      );
+      expect(logs.stdout).toContain(
+        'cloudbase install: npm ci --omit=dev --no-audit --no-fund in /workspace',
+      );
+      expect(logs.stdout).toMatch(/added 1 package/);
+    });
+  });
+
+  // The examples above ran in a namespace labelled enforce=restricted from its creation.
+  it('runs the pods in a namespace that enforces the restricted Pod Security Standard, which refuses others', async () => {
+    const pods = await kube.core.listNamespacedPod({ namespace });
+    const running = pods.items
+      .filter((p) => p.status?.phase === 'Running')
+      .map((p) => p.metadata?.labels?.['cloudbase.dev/function']);
+    expect(running).toEqual(
+      expect.arrayContaining([
+        'hello',
+        'openfaas-echo',
+        'fission-hello',
+        'kubeless-hello',
+        'knative-echo',
+        'duration',
+      ]),
+    );
+    for (const pod of pods.items) {
+      expect(pod.spec?.containers.map((c) => c.securityContext?.readOnlyRootFilesystem)).toEqual([true]);
+      expect(pod.spec?.containers[0]?.securityContext?.runAsUser).toBe(1000);
+    }
+    // The control: the namespace really enforces, a pod that is not restricted is refused.
+    const plain = await kubectl(
+      ['-n', namespace, 'run', 'not-restricted', `--image=${images.runtimeNodejs22}`, '--restart=Never'],
+      '',
+      env,
+    );
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toContain('violates PodSecurity "restricted:latest"');
+  });
+
+  it('answers 500 when the handler throws, logs the error, and does not restart the pod', async () => {
+    expect(await kubectl(['apply', '-f', '-'], throwingFunctionYaml(namespace), env)).toMatchObject({
+      code: 0,
+    });
+    const route = `/${namespace}/thrower`;
+    const first = await answer(env, route, 500, undefined, () => describePods(kube, namespace, 'thrower'));
+    expect(first.body).toBe('Internal Server Error');
+    const pod = await waitReady(kube, namespace, 'thrower');
+    for (let i = 0; i < 3; i++) {
+      const again = await fetch(`${env.traefikUrl}${route}/again-${i}`);
+      expect({ status: again.status, body: await again.text() }).toEqual({
+        status: 500,
+        body: 'Internal Server Error',
+      });
+    }
+    const after = await functionPod(kube, namespace, 'thrower');
+    expect(after.metadata?.uid).toBe(pod.metadata?.uid);
+    expect(after.status?.containerStatuses?.map((c) => c.restartCount)).toEqual([0]);
+    expect(after.status?.containerStatuses?.[0]?.ready).toBe(true);
+    const logs = await kubectl(['-n', namespace, 'logs', pod.metadata!.name!, '-c', 'function'], '', env);
+    expect(logs.stdout).toContain('the database is down');
+  }, 240_000);
+
+  it('stops an https:// source with a wrong sha256 in the fetch init container, and runs it once the annotation is fixed', async () => {
+    const tgz = await packFunction();
+    const path = '/from-tarball-1.0.0.tgz';
+    tarballs.set(path, tgz);
+    const url = `${tarballs.url}${path}`;
+    const right = createHash('sha256').update(tgz).digest('hex');
+    const wrong = createHash('sha256').update('not the tarball').digest('hex');
+    const applied = await kubectl(
+      ['apply', '-f', '-'],
+      tarballFunctionYaml(tarballNamespace, url, wrong),
+      env,
+    );
+    expect(applied).toMatchObject({ code: 0 });
+    const expected = `cloudbase fetch: sha256 mismatch for ${url}: expected ${wrong}, got ${right}; fix the cloudbase.dev/source-sha256 annotation`;
+    const failed = await eventually(
+      'the cloudbase-fetch init container to fail with the sha256 mismatch',
+      async () => {
+        const pods = await kube.core.listNamespacedPod({
+          namespace: tarballNamespace,
+          labelSelector: 'cloudbase.dev/function=from-tarball',
+        });
+        return pods.items.find((p) => fetchFailure(p) !== undefined);
+      },
+      90_000,
+      500,
+    );
+    expect(fetchFailure(failed)).toBe(expected);
+    const described = await kubectl(
+      ['-n', tarballNamespace, 'describe', 'pod', failed.metadata!.name!],
+      '',
+      env,
+    );
+    expect(described.stdout).toContain(`sha256 mismatch for ${url}: expected ${wrong}, got ${right}`);
+
+    const fixed = await kubectl(
+      [
+        '-n',
+        tarballNamespace,
+        'annotate',
+        'deployment',
+        'from-tarball',
+        `cloudbase.dev/source-sha256=${right}`,
+        '--overwrite',
+      ],
+      '',
+      env,
+    );
+    expect(fixed).toMatchObject({ code: 0 });
+    const response = await answer(env, `/${tarballNamespace}/from-tarball/`, 200, undefined, () =>
+      describePods(kube, tarballNamespace, 'from-tarball'),
+    );
+    expect(response.body).toBe('from a tarball, sha256 checked\n');
+    const pod = await waitReady(kube, tarballNamespace, 'from-tarball');
+    expect(pod.spec?.initContainers?.[0]?.image).toBe(images.runtimeNodejs22TestCa);
+    expect(tarballs.requests.filter((r) => r.path === path).length).toBeGreaterThanOrEqual(2);
+  }, 330_000);
+});
+
+const seconds = (ms: number): number => Math.round(ms / 100) / 10;
+
+/**
+ * `kubectl apply` of examples/<dir>/function.yaml into `namespace`: the objects' namespace is set to it, an
+ * explicit route is put under `/<namespace>` (so two test runs never claim the same path), and `extraData` is
+ * added to the ConfigMap. Returns the function's name and the route Traefik serves it at.
+ */
+async function applyExample(
+  env: ClusterEnv,
+  dir: string,
+  namespace: string,
+  extraData?: Record<string, string>,
+): Promise<{ name: string; route: string }> {
+  const file = new URL(`../../examples/${dir}/function.yaml`, import.meta.url);
+  const objects = loadAllYaml(await readFile(file, 'utf8')) as KubernetesObject[];
+  let deployment: V1Deployment | undefined;
+  for (const object of objects) {
+    object.metadata = { ...object.metadata, namespace };
+    if (object.kind === 'ConfigMap' && extraData) {
+      const configMap = object as V1ConfigMap;
+      configMap.data = { ...configMap.data, ...extraData };
+    }
+    if (object.kind === 'Deployment') deployment = object;
+  }
+  const annotations = deployment!.metadata!.annotations!;
+  const name = deployment!.metadata!.name!;
+  const explicit = annotations['cloudbase.dev/route'];
+  if (explicit !== undefined) annotations['cloudbase.dev/route'] = `/${namespace}${explicit}`;
+  const route = annotations['cloudbase.dev/route'] ?? `/${namespace}/${name}`;
+  const result = await kubectl(['apply', '-f', '-'], objects.map((o) => dumpYaml(o)).join('---\n'), env);
+  if (result.code !== 0) throw new Error(`kubectl apply of examples/${dir} failed: ${result.stderr}`);
+  return { name, route };
+}
+
+/** GETs (or `init`s) TRAEFIK_URL + path until it answers `status`; the timeout names the last answer and the pods. */
+async function answer(
+  env: ClusterEnv,
+  path: string,
+  status: number,
+  init: RequestInit | undefined,
+  diagnose: () => Promise<string>,
+): Promise<{ body: string; contentType: string | null }> {
+  let last = 'no answer yet';
+  try {
+    return await eventually(
+      `${path} to answer ${status} through Traefik`,
+      async () => {
+        const response = await fetch(`${env.traefikUrl}${path}`, {
+          ...init,
+          signal: AbortSignal.timeout(5000),
+        });
+        const body = await response.text();
+        last = `${response.status} ${JSON.stringify(body.slice(0, 200))}`;
+        return response.status === status
+          ? { body, contentType: response.headers.get('content-type') }
+          : undefined;
+      },
+      150_000,
+      200,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last answer: ${last}\n${await diagnose()}`);
+  }
+}
+
+/** Waits until the function's Deployment has rolled out one ready pod; returns that pod. */
+async function waitReady(kube: Kube, namespace: string, name: string): Promise<V1Pod> {
+  await eventually(
+    `deployment ${namespace}/${name} to have one updated, ready replica`,
+    async () => {
+      const d = await kube.apps.readNamespacedDeployment({ name, namespace });
+      const s = d.status;
+      return (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+        s?.updatedReplicas === 1 &&
+        s.readyReplicas === 1 &&
+        s.replicas === 1
+        ? true
+        : undefined;
+    },
+    60_000,
+  );
+  return functionPod(kube, namespace, name);
+}
+
+async function functionPod(kube: Kube, namespace: string, name: string): Promise<V1Pod> {
+  const pods = await kube.core.listNamespacedPod({
+    namespace,
+    labelSelector: `cloudbase.dev/function=${name}`,
+  });
+  const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running');
+  if (live.length !== 1)
+    throw new Error(`expected one running pod of ${namespace}/${name}, found ${live.length}`);
+  return live[0]!;
+}
+
+/** One line per pod and container state: what a failing wait shows instead of just "timed out". */
+async function describePods(kube: Kube, namespace: string, name: string): Promise<string> {
+  const pods = await kube.core.listNamespacedPod({
+    namespace,
+    labelSelector: `cloudbase.dev/function=${name}`,
+  });
+  if (pods.items.length === 0) return `no pods of ${namespace}/${name}`;
+  return pods.items
+    .map((p) => {
+      const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+      const containers = statuses.map(
+        (c) => `${c.name}: ${JSON.stringify({ state: c.state, lastState: c.lastState })}`,
+      );
+      return [`pod ${p.metadata?.name} ${p.status?.phase}`, ...containers].join('\n  ');
+    })
+    .join('\n');
+}
+
+/** The termination message of the pod's failed cloudbase-fetch container, if it failed. */
+function fetchFailure(pod: V1Pod): string | undefined {
+  const status = pod.status?.initContainerStatuses?.find((c) => c.name === 'cloudbase-fetch');
+  const terminated = status?.state?.terminated ?? status?.lastState?.terminated;
+  return terminated && terminated.exitCode !== 0 ? terminated.message?.trim() : undefined;
+}
+
+/**
+ * A one-package npm registry: the packument of `ms` and its 2.1.3 tarball, which the host's npm downloads from
+ * the npm registry (`npm pack`), so the bytes are the ones the example's lockfile `integrity` pins.
+ */
+async function startNpmRegistry(host: string): Promise<FileServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'cloudbase-registry-'));
+  try {
+    await run('npm', ['pack', 'ms@2.1.3', '--silent'], { cwd: dir });
+    const tgz = await readFile(join(dir, 'ms-2.1.3.tgz'));
+    const integrity = `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
+    const registry = await startFileServer({ host });
+    const tarball = '/ms/-/ms-2.1.3.tgz';
+    registry.set(tarball, tgz);
+    const packument = {
+      name: 'ms',
+      'dist-tags': { latest: '2.1.3' },
+      versions: {
+        '2.1.3': { name: 'ms', version: '2.1.3', dist: { tarball: `${registry.url}${tarball}`, integrity } },
+      },
+    };
+    registry.set('/ms', JSON.stringify(packument), 'application/json');
+    return registry;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** `npm pack`-style .tgz (one top-level `package/`) of a CommonJS fetch-signature function. */
+async function packFunction(): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'cloudbase-tarball-'));
+  try {
+    await mkdir(join(dir, 'package'));
+    await writeFile(join(dir, 'package', 'package.json'), '{ "name": "from-tarball", "version": "1.0.0" }\n');
+    await writeFile(
+      join(dir, 'package', 'index.js'),
+      "module.exports = async () => new Response('from a tarball, sha256 checked\\n');\n",
+    );
+    await run('tar', ['-czf', join(dir, 'function.tgz'), '-C', dir, 'package']);
+    return await readFile(join(dir, 'function.tgz'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function tarballFunctionYaml(namespace: string, url: string, sha256: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: from-tarball
+  namespace: ${namespace}
+  annotations:
+    cloudbase.dev/function: 'true'
+    cloudbase.dev/source: ${url}
+    cloudbase.dev/source-sha256: ${sha256}
+spec:
+  template:
+    spec:
+      containers:
+        - name: function
+`;
+}
+
+function throwingFunctionYaml(namespace: string): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: thrower-code
+  namespace: ${namespace}
+data:
+  index.js: |
+    export default async function handler() {
+      throw new Error('the database is down');
+    }
+  package.json: '{ "type": "module" }'
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: thrower
+  namespace: ${namespace}
+  annotations:
+    cloudbase.dev/function: 'true'
+    cloudbase.dev/source: configmap:thrower-code
+spec:
+  template:
+    spec:
+      containers:
+        - name: function
+`;
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { eventually, kubectl, type ClusterEnv } from './cluster.js';
+import type { TestWebhookServer } from './webhook-server.js';
+import { deleteIfExists, type Kube } from '../kube/client.js';
+
+/**
+ * The webhook configurations of manifests/, as the install ships them, pointed at a test's webhook server
+ * (url + caBundle instead of the in-cluster Service) and narrowed to one namespace, so that tests running
+ * side by side each get only their own Deployments. Named `cloudbase-<namespace>`.
+ */
+export function webhookConfigurations(namespace: string, server: TestWebhookServer): KubernetesObject[] {
+  const caBundle = Buffer.from(server.ca).toString('base64');
+  return ['mutating', 'validating'].map((file) => {
+    const path = new URL(`../../manifests/webhooks/${file}.yaml`, import.meta.url);
+    const [configuration] = loadAllYaml(readFileSync(path, 'utf8')) as (KubernetesObject & {
+      webhooks: { clientConfig: unknown; namespaceSelector: unknown }[];
+    })[];
+    configuration!.metadata = { name: `cloudbase-${namespace}` };
+    for (const webhook of configuration!.webhooks) {
+      const servedPath = (webhook.clientConfig as { service: { path: string } }).service.path;
+      webhook.clientConfig = { url: `${server.server.url}${servedPath}`, caBundle };
+      webhook.namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': namespace } };
+    }
+    return configuration!;
+  });
+}
+
+/** The smallest function Deployment, as YAML for kubectl; `replicas: 0` so that no pod is made. */
+export function functionDeploymentYaml(
+  namespace: string,
+  name: string,
+  annotations: Record<string, string>,
+): string {
+  const lines = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
+  return [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    `  name: ${name}`,
+    `  namespace: ${namespace}`,
+    '  annotations:',
+    ...lines,
+    'spec:',
+    '  replicas: 0',
+    '  template:',
+    '    spec:',
+    '      containers:',
+    '        - name: function',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Creates the configurations for `namespace` and resolves once the API server calls the webhook: it picks
+ * up new configurations asynchronously, so a server-side dry run is repeated until it comes back mutated.
+ * Returns the created objects, for the test to delete.
+ */
+export async function registerWebhooks(
+  kube: Kube,
+  env: ClusterEnv,
+  namespace: string,
+  server: TestWebhookServer,
+): Promise<KubernetesObject[]> {
+  const configurations = webhookConfigurations(namespace, server);
+  for (const configuration of configurations) await kube.objects.create(configuration);
+  const probe = functionDeploymentYaml(namespace, 'probe', {
+    'cloudbase.dev/function': 'true',
+    'cloudbase.dev/source': 'configmap:probe-code',
+  });
+  try {
+    await eventually(`the API server to call the webhook for namespace ${namespace}`, async () => {
+      const result = await kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], probe, env);
+      return result.code === 0 && result.stdout.includes('cloudbase-fetch') ? true : undefined;
+    });
+  } catch (error) {
+    for (const configuration of configurations) await deleteIfExists(kube, configuration);
+    throw error;
+  }
+  return configurations;
+}
