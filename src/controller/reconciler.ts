@@ -31,8 +31,9 @@ export class Reconciler {
   async reconcile(key: string): Promise<ReconcilePlan | undefined> {
     const [namespace = '', name = ''] = key.split('/');
     const deployment = this.deps.caches.deployments.get(name, namespace);
-    // Deleted: Kubernetes' garbage collector removes the children through their owner references.
-    if (deployment === undefined) return undefined;
+    // Deleted, or being deleted: Kubernetes' garbage collector removes the children through their owner
+    // references; writing them again would race it (a foreground deletion would never finish).
+    if (deployment === undefined || deployment.metadata?.deletionTimestamp != null) return undefined;
     const claim = this.deps.claims.get(key);
     const plan = planFunction(
       deployment,
