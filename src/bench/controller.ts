@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { clusterEnv, clusterKube } from '../testing/cluster.js';
 import { startControllerProcess } from '../testing/controller-process.js';
+import { imageFunction } from '../testing/image-function.js';
 
 const { values } = parseArgs({
   options: { functions: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '16' } },
@@ -17,31 +18,7 @@ const env = clusterEnv();
 const kube = clusterKube(env);
 const namespace = `bench-${Date.now().toString(36)}`;
 
-function deployment(name: string): V1Deployment {
-  const labels = { 'cloudbase.dev/function': name, 'app.kubernetes.io/managed-by': 'cloudbase' };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name,
-      namespace,
-      labels,
-      annotations: {
-        'cloudbase.dev/function': 'true',
-        'cloudbase.dev/source': 'image',
-        'cloudbase.dev/route': `/${namespace}/${name}`,
-      },
-    },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: { 'cloudbase.dev/function': name } },
-      template: {
-        metadata: { labels },
-        spec: { containers: [{ name: 'function', image: 'registry.local/cloudbase/node:22.23.3' }] },
-      },
-    },
-  };
-}
+const deployment = (name: string): V1Deployment => imageFunction(namespace, name, `/${namespace}/${name}`, 0);
 
 /** Runs `task` over `items` with at most `limit` at once. */
 async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {

@@ -2,51 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CoreV1Event, KubernetesObject, V1Deployment, V1Lease } from '@kubernetes/client-node';
 import { clusterEnv, clusterKube, eventually, testNamespace, type ClusterEnv } from '../testing/cluster.js';
 import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
+import { imageFunction } from '../testing/image-function.js';
 import { isNotFound, type Kube } from '../kube/client.js';
 
 // The controller as its own processes against the real API server, and real Traefik serving the routes it
 // writes. Functions here are complete Deployments (labelled as the webhook would) so that these tests prove
 // the controller alone; the webhook's own tests prove the injection.
-
-const NODE_IMAGE = 'registry.local/cloudbase/node:22.23.3';
-const SERVER = `require('http').createServer((req, res) => res.end(process.env.HOSTNAME + ' ' + req.url)).listen(8080)`;
-
-function functionDeployment(namespace: string, name: string, route: string, replicas = 1): V1Deployment {
-  const labels = { 'cloudbase.dev/function': name, 'app.kubernetes.io/managed-by': 'cloudbase' };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name,
-      namespace,
-      labels,
-      annotations: {
-        'cloudbase.dev/function': 'true',
-        'cloudbase.dev/source': 'image',
-        'cloudbase.dev/route': route,
-      },
-    },
-    spec: {
-      replicas,
-      selector: { matchLabels: { 'cloudbase.dev/function': name } },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [
-            {
-              name: 'function',
-              image: NODE_IMAGE,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['node', '-e', SERVER],
-              ports: [{ name: 'http', containerPort: 8080 }],
-              readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
-            },
-          ],
-        },
-      },
-    },
-  };
-}
 
 describe('the controller on the local cluster', () => {
   let env: ClusterEnv;
@@ -95,7 +56,7 @@ describe('the controller on the local cluster', () => {
   });
 
   it('writes the Service and IngressRoute of a new function within a second, and Traefik routes to its pod', async () => {
-    await kube.objects.create(functionDeployment(namespace, 'hello', `/${namespace}/hello`));
+    await kube.objects.create(imageFunction(namespace, 'hello', `/${namespace}/hello`));
     const started = Date.now();
     await eventually(
       'the Service and IngressRoute',
@@ -143,9 +104,9 @@ describe('the controller on the local cluster', () => {
   });
 
   it('gives a contested route to the first function and a Warning event to the second', async () => {
-    await kube.objects.create(functionDeployment(namespace, 'first', `/${namespace}/shared`, 0));
+    await kube.objects.create(imageFunction(namespace, 'first', `/${namespace}/shared`, 0));
     await eventually('the first route', () => route('first'));
-    await kube.objects.create(functionDeployment(namespace, 'second', `/${namespace}/shared`, 0));
+    await kube.objects.create(imageFunction(namespace, 'second', `/${namespace}/shared`, 0));
     const warning = await eventually(
       'the RouteConflict event',
       async () => {
@@ -164,7 +125,7 @@ describe('the controller on the local cluster', () => {
   });
 
   it('removes the children when the opt-in annotation is removed, and keeps the Deployment', async () => {
-    await kube.objects.create(functionDeployment(namespace, 'optout', `/${namespace}/optout`, 0));
+    await kube.objects.create(imageFunction(namespace, 'optout', `/${namespace}/optout`, 0));
     await eventually('the route', () => route('optout'));
     const deployment = (await read<V1Deployment>('apps/v1', 'Deployment', 'optout'))!;
     delete deployment.metadata!.annotations!['cloudbase.dev/function'];
@@ -178,7 +139,7 @@ describe('the controller on the local cluster', () => {
   });
 
   it('loses the children with the Deployment (garbage collection)', async () => {
-    await kube.objects.create(functionDeployment(namespace, 'gone', `/${namespace}/gone`, 0));
+    await kube.objects.create(imageFunction(namespace, 'gone', `/${namespace}/gone`, 0));
     await eventually('the route', () => route('gone'));
     await kube.objects.delete(
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'gone', namespace } },
@@ -210,7 +171,7 @@ describe('the controller on the local cluster', () => {
       200,
     );
     expect(Date.now() - killedAt).toBeLessThan(15_000);
-    await kube.objects.create(functionDeployment(namespace, 'after-kill', `/${namespace}/after-kill`, 0));
+    await kube.objects.create(imageFunction(namespace, 'after-kill', `/${namespace}/after-kill`, 0));
     await eventually('the new leader to route the function', () => route('after-kill'), 15_000);
     expect(controllers.find((c) => c.identity === successor)?.child.exitCode).toBeNull();
   });
@@ -219,7 +180,7 @@ describe('the controller on the local cluster', () => {
     const names = Array.from({ length: 100 }, (_, i) => `bulk-${i}`);
     const applying = (async () => {
       for (const name of names)
-        await kube.objects.create(functionDeployment(namespace, name, `/${namespace}/${name}`, 0));
+        await kube.objects.create(imageFunction(namespace, name, `/${namespace}/${name}`, 0));
     })();
     await eventually('some routes', async () => ((await route('bulk-10')) ? true : undefined), 30_000, 100);
     // Every running replica dies at once, mid-stream: only a fresh one is left to finish the work.
