@@ -16,3 +16,20 @@ export interface Command {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** A whole number flag within bounds; anything else is a UsageError naming the flag and the range. */
+export function integerFlag(name: string, value: string, min: number, max: number): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new UsageError(`--${name} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
+  }
+  return parsed;
+}
+
+/** Resolves with the first SIGTERM or SIGINT: when a long-running command should shut down. */
+export function shutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}

@@ -4,6 +4,7 @@ import { StatusAnnotation } from '../contract/annotations.js';
 import { applyObject, deleteIfExists, mergePatch, type Kube } from '../kube/client.js';
 import type { ClaimIndex } from './claims.js';
 import type { EventRecorder } from './events.js';
+import { stripPrefixName } from './desired/route.js';
 import { CHILD_API_VERSIONS, type FunctionCaches } from './informers.js';
 import {
   CHILD_KINDS,
@@ -35,20 +36,32 @@ export class Reconciler {
     // references; writing them again would race it (a foreground deletion would never finish).
     if (deployment === undefined || deployment.metadata?.deletionTimestamp != null) return undefined;
     const claim = this.deps.claims.get(key);
+    const names = claim === undefined ? [] : [claim.spec.name, stripPrefixName(claim.spec)];
     const plan = planFunction(
       deployment,
-      this.observe(namespace),
+      this.observe(namespace, deployment.metadata?.uid ?? '', new Set(names)),
       claim === undefined ? [] : this.deps.claims.competitors(claim.spec),
     );
     await this.execute(deployment, plan);
     return plan;
   }
 
-  private observe(namespace: string): ObservedChildren {
+  /**
+   * The children this function may have: those it owns and those named as its children would be. Only these
+   * are copied, so a reconcile does not copy every child in a namespace of a thousand functions.
+   */
+  private observe(namespace: string, uid: string, names: ReadonlySet<string>): ObservedChildren {
     const observed: ObservedChildren = {};
     for (const kind of CHILD_KINDS) {
-      // Objects from a list carry no kind; the cache they come from says what they are.
-      observed[kind] = this.deps.caches.children[kind].list(namespace).map((object) => ({ ...object, kind }));
+      observed[kind] = this.deps.caches.children[kind]
+        .list(namespace)
+        .filter(
+          (object) =>
+            names.has(object.metadata?.name ?? '') ||
+            (object.metadata?.ownerReferences?.some((ref) => ref.uid === uid) ?? false),
+        )
+        // Objects from a list carry no kind; the cache they come from says what they are.
+        .map((object) => ({ ...object, kind }));
     }
     return observed;
   }

@@ -5,7 +5,7 @@ import { FunctionController } from '../../controller/controller.js';
 import { startMetricsServer } from '../../controller/metrics-server.js';
 import { connect } from '../../kube/client.js';
 import { createLogger } from '../../log.js';
-import { UsageError, type Command } from '../command.js';
+import { integerFlag, shutdownSignal, type Command } from '../command.js';
 import type { InjectionConfig } from '../../admission/inject/config.js';
 import { startWebhookServer } from '../../webhook/server.js';
 import { runtimeImagesFrom } from './webhook.js';
@@ -53,27 +53,19 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
     leaseNamespace: values['lease-namespace'],
     leaseName: values['lease-name'],
     identity: values.identity,
-    workers: integer('workers', values.workers, 1, 64),
-    resyncSeconds: integer('resync-seconds', values['resync-seconds'], 5, 86_400),
-    metricsPort: integer('metrics-port', values['metrics-port'], 0, 65_535),
+    workers: integerFlag('workers', values.workers, 1, 64),
+    resyncSeconds: integerFlag('resync-seconds', values['resync-seconds'], 5, 86_400),
+    metricsPort: integerFlag('metrics-port', values['metrics-port'], 0, 65_535),
     metricsHost: values['metrics-host'],
     webhook:
       certDir === undefined
         ? undefined
         : {
             certDir,
-            port: integer('webhook-port', values['webhook-port'], 0, 65_535),
+            port: integerFlag('webhook-port', values['webhook-port'], 0, 65_535),
             injection: { runtimeImages: runtimeImagesFrom(values['runtime-image']) },
           },
   };
-}
-
-function integer(name: string, value: string, min: number, max: number): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-    throw new UsageError(`--${name} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
-  }
-  return parsed;
 }
 
 /** `cloudbase controller`: a Service and a Traefik IngressRoute for every function, until SIGTERM. */
@@ -124,10 +116,7 @@ export const controllerCommand: Command = {
     io.stdout(
       `cloudbase controller ${flags.identity} watching; lease ${flags.leaseNamespace}/${flags.leaseName}`,
     );
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    const signal = await shutdownSignal();
     logger.info({ signal }, 'shutting down');
     await webhook?.close();
     await controller.stop();

@@ -3,7 +3,7 @@ import { RUNTIMES, type Runtime } from '../../contract/function-spec.js';
 import { defaultRuntimeImages, type InjectionConfig } from '../../admission/inject/config.js';
 import { createLogger } from '../../log.js';
 import { startWebhookServer } from '../../webhook/server.js';
-import { UsageError, type Command } from '../command.js';
+import { integerFlag, shutdownSignal, UsageError, type Command } from '../command.js';
 
 const usage =
   'cloudbase webhook --cert-dir DIR [--port 8443] [--host 0.0.0.0] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0]';
@@ -57,14 +57,6 @@ export function runtimeImagesFrom(assignments: readonly string[]): Record<Runtim
   return runtimeImages;
 }
 
-function integerFlag(name: string, value: string, min: number, max: number): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-    throw new UsageError(`--${name} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
-  }
-  return parsed;
-}
-
 /** `cloudbase webhook`: serves /mutate and /validate until SIGTERM or SIGINT. */
 export const webhookCommand: Command = {
   name: 'webhook',
@@ -75,10 +67,7 @@ export const webhookCommand: Command = {
     const logger = createLogger('webhook');
     const server = await startWebhookServer({ ...flags, logger });
     io.stdout(`cloudbase webhook serving on ${server.url}`);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    const signal = await shutdownSignal();
     logger.info({ signal, shutdownDelaySeconds: flags.shutdownDelaySeconds }, 'shutting down');
     // Behind a Service, endpoints are removed asynchronously: keep serving a moment so no review is refused.
     await new Promise((resolve) => setTimeout(resolve, flags.shutdownDelaySeconds * 1000));
