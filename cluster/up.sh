@@ -79,13 +79,28 @@ EOF
   log "wrote $REPO_DIR/.cluster/env"
 }
 
+# reset_if_service_range_changed purges the state of a cluster made with another
+# Service range: the API server fixes its default ServiceCIDR object at first
+# start and never follows the flag afterwards, so the old range would stay.
+# https://kubernetes.io/docs/tasks/network/extend-service-ip-ranges/
+reset_if_service_range_changed() {
+  local recorded
+  [[ -d $STATE_DIR/etcd ]] || return 0
+  recorded=$(cat "$STATE_DIR/service-cidr" 2>/dev/null || echo "10.205.0.0/24")
+  [[ $recorded == "$SERVICE_CIDR" ]] && return 0
+  log "the Service range changed from $recorded to $SERVICE_CIDR: removing the old cluster's state"
+  bash "$CLUSTER_DIR/down.sh" --purge
+}
+
 main() {
   local start=$SECONDS
   [[ $EUID -eq 0 ]] || die "run as root: the cluster needs network namespaces, mounts and cgroups"
   ensure_packages
   build_all
   build_images
+  reset_if_service_range_changed
   mkdir -p "$STATE_DIR" "$PID_DIR" "$LOG_DIR"
+  echo "$SERVICE_CIDR" >"$STATE_DIR/service-cidr"
   make_pki
   create_node_network
   write_cni_config

@@ -13,6 +13,7 @@ import {
   assertEncodableNotAfter,
   assertIpAddresses,
   assertValidityDays,
+  assertValiditySeconds,
   COMMON_NAME_MAX,
 } from './validation.js';
 
@@ -22,7 +23,9 @@ export type { KeyPairPem } from './key-pair.js';
 export interface CertificateAuthorityOptions {
   /** Subject CN; defaults to {@link DEFAULT_CA_COMMON_NAME}. */
   commonName?: string;
-  validityDays: number;
+  /** Lifetime in days; or {@link validitySeconds} for a short one (a forced-rotation test). */
+  validityDays?: number;
+  validitySeconds?: number;
   /** The issue time; defaults to the current time. Injectable so tests are deterministic. */
   now?: Date;
 }
@@ -35,7 +38,8 @@ export interface ServingCertificateOptions {
   namespace: string;
   /** Extra IPv4/IPv6 addresses to accept, e.g. 127.0.0.1 for a webhook reached through a port-forward. */
   ips?: string[];
-  validityDays: number;
+  validityDays?: number;
+  validitySeconds?: number;
   now?: Date;
 }
 
@@ -72,7 +76,7 @@ export function generateCertificateAuthority(opts: CertificateAuthorityOptions):
   assertDate(now);
   const commonName = opts.commonName ?? DEFAULT_CA_COMMON_NAME;
   assertCommonName(commonName);
-  const validity = validityWindow(now, opts.validityDays);
+  const validity = validityWindow(now, opts);
 
   const keys = generateRsaKeyPair();
   const subject = [{ shortName: 'CN', value: commonName }];
@@ -101,7 +105,7 @@ export function issueServingCertificate(ca: KeyPairPem, opts: ServingCertificate
   const ips = opts.ips ?? [];
   assertIpAddresses(ips);
   const commonName = servingCommonName(opts.service, opts.namespace);
-  const validity = validityWindow(now, opts.validityDays);
+  const validity = validityWindow(now, opts);
   const authority = loadSigningAuthority(ca, now);
   const caNotAfter = authority.cert.validity.notAfter;
 
@@ -122,12 +126,25 @@ interface Validity {
   notAfter: Date;
 }
 
-/** [now - skew, now + days], in whole seconds because that is all an X.509 time holds. */
-function validityWindow(now: Date, days: number): Validity {
-  assertValidityDays(days);
-  const notAfter = wholeSeconds(now.getTime() + days * DAY_MS);
-  assertEncodableNotAfter(days, notAfter);
-  return { notBefore: wholeSeconds(now.getTime() - CLOCK_SKEW_MS), notAfter };
+/**
+ * [now - skew, now + lifetime], in whole seconds because that is all an X.509 time holds. The skew is at most a
+ * tenth of the lifetime, so a certificate of minutes is not mostly backdating (renewal is decided on the
+ * whole notBefore..notAfter window).
+ */
+function validityWindow(now: Date, lifetime: { validityDays?: number; validitySeconds?: number }): Validity {
+  let lifetimeMs: number;
+  if (lifetime.validitySeconds !== undefined) {
+    assertValiditySeconds(lifetime.validitySeconds);
+    lifetimeMs = lifetime.validitySeconds * 1000;
+  } else {
+    const days = lifetime.validityDays ?? Number.NaN;
+    assertValidityDays(days);
+    lifetimeMs = days * DAY_MS;
+    assertEncodableNotAfter(days, new Date(now.getTime() + lifetimeMs));
+  }
+  const notAfter = wholeSeconds(now.getTime() + lifetimeMs);
+  const skew = Math.min(CLOCK_SKEW_MS, lifetimeMs / 10);
+  return { notBefore: wholeSeconds(now.getTime() - skew), notAfter };
 }
 
 function wholeSeconds(ms: number): Date {

@@ -1,6 +1,6 @@
 /** The input a certificate function rejected; lets callers such as the CLI map it back to a flag. */
 export type CertificateInputField =
-  'service' | 'namespace' | 'ips' | 'validityDays' | 'commonName' | 'now' | 'ca';
+  'service' | 'namespace' | 'ips' | 'validityDays' | 'validitySeconds' | 'commonName' | 'now' | 'ca';
 
 /**
  * A caller-supplied value the certificate functions cannot use. It is still a plain `Error` (the message names

@@ -46,6 +46,16 @@ export function assertValidityDays(days: number): void {
   }
 }
 
+/** Throws unless `seconds` is a whole number from 60 seconds to 100 years. */
+export function assertValiditySeconds(seconds: number): void {
+  if (!Number.isSafeInteger(seconds) || seconds < 60 || seconds > 100 * 365 * 86_400) {
+    throw new CertificateInputError(
+      'validitySeconds',
+      `validitySeconds ${String(seconds)} is not valid: use a whole number of seconds from 60 to 3153600000 (100 years)`,
+    );
+  }
+}
+
 /** Throws unless `now` is a real date (not `new Date('garbage')`). */
 export function assertDate(now: Date): void {
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) {

@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { describeApiError, type Kube } from '../kube/client.js';
+import { describeApiError, isNamespaceTerminating, type Kube } from '../kube/client.js';
 import { ClaimIndex } from './claims.js';
 import { EventRecorder } from './events.js';
 import { createCaches, startWithRestarts, type FunctionCaches } from './informers.js';
@@ -162,11 +162,18 @@ export class FunctionController {
       this.queue.forget(key);
       end({ result: 'success' });
     } catch (error) {
+      const [namespace, name] = key.split('/');
+      if (isNamespaceTerminating(error)) {
+        // Its namespace is going, and the function with it: nothing to retry.
+        end({ result: 'skipped' });
+        this.queue.forget(key);
+        this.options.logger.info({ namespace, name }, 'namespace is being deleted; function left alone');
+        return;
+      }
       end({ result: 'error' });
       this.metrics.errors.inc({ kind: 'reconcile' });
       this.metrics.retries.inc();
       const { delayMs, failures } = this.queue.addRateLimited(key);
-      const [namespace, name] = key.split('/');
       this.options.logger.warn(
         { namespace, name, failures, delayMs, err: describeApiError(error) },
         'reconcile failed; retrying',

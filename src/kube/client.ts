@@ -1,4 +1,5 @@
 import {
+  AdmissionregistrationV1Api,
   ApiException,
   AppsV1Api,
   CoordinationV1Api,
@@ -22,6 +23,7 @@ export interface Kube {
   coordination: CoordinationV1Api;
   custom: CustomObjectsApi;
   objects: KubernetesObjectApi;
+  admission: AdmissionregistrationV1Api;
 }
 
 /** Connects with the given kubeconfig file, else KUBECONFIG, ~/.kube/config or the in-cluster service account. */
@@ -42,6 +44,7 @@ export function connect(kubeconfigPath?: string): Kube {
     coordination: config.makeApiClient(CoordinationV1Api),
     custom: config.makeApiClient(CustomObjectsApi),
     objects: KubernetesObjectApi.makeApiClient(config),
+    admission: config.makeApiClient(AdmissionregistrationV1Api),
   };
 }
 
@@ -94,23 +97,45 @@ export function statusCode(error: unknown): number | undefined {
 export const isNotFound = (error: unknown): boolean => statusCode(error) === 404;
 export const isConflict = (error: unknown): boolean => statusCode(error) === 409;
 
+/**
+ * A write refused because its namespace is being deleted (403 with cause `NamespaceTerminating`): retrying
+ * cannot succeed, and the namespace's deletion takes the object's owner away anyway.
+ * https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/namespace-v1/
+ */
+export function isNamespaceTerminating(error: unknown): boolean {
+  if (statusCode(error) !== 403) return false;
+  const causes = (parsedBody((error as ApiException<unknown>).body) as StatusBody | undefined)?.details?.causes;
+  return causes?.some((cause) => cause.type === 'NamespaceTerminating') ?? false;
+}
+
+interface StatusBody {
+  message?: unknown;
+  details?: { causes?: { type?: string }[] };
+}
+
 /** A one-line description of an API error for logs and events: status code and the server's message. */
 export function describeApiError(error: unknown): string {
   if (error instanceof ApiException) {
-    return `HTTP ${error.code}: ${statusMessage(error.body) ?? error.message}`;
+    // ApiException's own message spans lines ("HTTP-Code: ..\nMessage: ..\nBody: .."): keep its Message line.
+    const fallback = /^Message: (.*)$/m.exec(error.message)?.[1] ?? error.message;
+    return `HTTP ${error.code}: ${statusMessage(error.body) ?? fallback}`;
   }
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The `message` of a Kubernetes Status body, which client-node hands over parsed or as JSON text. */
+/** The `message` of a Kubernetes Status body; a body that is not a Status is its own message. */
 function statusMessage(body: unknown): string | undefined {
-  if (typeof body === 'string') {
-    try {
-      return statusMessage(JSON.parse(body)) ?? body;
-    } catch {
-      return body;
-    }
+  const message = (parsedBody(body) as StatusBody | undefined)?.message;
+  if (typeof message === 'string') return message;
+  return typeof body === 'string' ? body : undefined;
+}
+
+/** client-node hands a Status body over parsed or as JSON text. */
+function parsedBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
   }
-  const message = (body as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? message : undefined;
 }

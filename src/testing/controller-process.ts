@@ -25,9 +25,13 @@ export function startControllerProcess(
 ): ControllerProcess {
   const logFile = `/tmp/cloudbase-e2e-${options.identity}.log`;
   const log = createWriteStream(logFile, { flags: 'a' });
+  // CLOUDBASE_CONTROLLER_NODE_FLAGS (e.g. `--cpu-prof`) profiles the controller under a test or benchmark;
+  // Node refuses such flags in NODE_OPTIONS.
+  const nodeFlags = (process.env['CLOUDBASE_CONTROLLER_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
     [
+      ...nodeFlags,
       MAIN,
       'controller',
       '--kubeconfig',

@@ -6,11 +6,22 @@ import type { Registry } from 'prom-client';
 import type { InjectionConfig } from '../admission/inject/config.js';
 import type { RouteClaims } from '../admission/validate.js';
 import { buildWebhookApp } from './app.js';
-import { CertificateWatcher } from './certificate-watcher.js';
+import { CertificateWatcher, type KeyPair } from './certificate-watcher.js';
 import { createWebhookMetrics } from './metrics.js';
 
+/** A serving certificate that is already loaded and reports its replacements (e.g. from a Secret). */
+export interface CertificateSource {
+  initial: KeyPair;
+  start(onReload: (pair: KeyPair, result: 'loaded' | 'rejected') => void): void;
+  stop(): void;
+}
+
 export interface WebhookServerOptions {
-  certDir: string;
+  /** `tls.crt` and `tls.key` in this directory, reloaded when they change; or {@link certificates}. */
+  certDir?: string;
+  certificates?: CertificateSource;
+  /** Readiness beyond listening (the served certificate is trusted by the current caBundle). */
+  isReady?: () => boolean;
   port: number;
   host: string;
   injection: InjectionConfig;
@@ -46,23 +57,19 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     ...(options.registry === undefined ? {} : { registry: options.registry }),
   });
   let server: Server | undefined;
-  const watcher = new CertificateWatcher(
-    options.certDir,
-    options.logger,
-    (pair, result) => {
-      metrics.certificateReloads.inc({ result });
-      // New handshakes use the new certificate; established connections keep going undisturbed.
-      if (result === 'loaded') server?.setSecureContext({ ...pair, minVersion: 'TLSv1.2' });
-    },
-    options.certificatePollIntervalMs,
-  );
-  const initial = watcher.loadInitial();
+  const certificates = options.certificates ?? watchDirectory(options);
+  const onReload = (pair: KeyPair, result: 'loaded' | 'rejected'): void => {
+    metrics.certificateReloads.inc({ result });
+    // New handshakes use the new certificate; established connections keep going undisturbed.
+    if (result === 'loaded') server?.setSecureContext({ ...pair, minVersion: 'TLSv1.2' });
+  };
+  const initial = certificates.initial;
   let listening = false;
   const app = buildWebhookApp({
     logger: options.logger,
     injection: options.injection,
     metrics,
-    isReady: () => listening,
+    isReady: () => listening && (options.isReady?.() ?? true),
     ...(options.routeClaims === undefined ? {} : { routeClaims: options.routeClaims }),
     serverFactory: (handler) => {
       server = createServer({ ...initial, minVersion: 'TLSv1.2' }, handler);
@@ -74,7 +81,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   });
   options.configure?.(app);
   await app.listen({ port: options.port, host: options.host });
-  watcher.start();
+  certificates.start(onReload);
   listening = true;
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -83,9 +90,28 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     url: `https://${host}:${address.port}`,
     async close() {
       listening = false;
-      watcher.stop();
+      certificates.stop();
       await app.close();
       server?.closeIdleConnections();
     },
+  };
+}
+
+function watchDirectory(options: WebhookServerOptions): CertificateSource {
+  if (options.certDir === undefined) throw new Error('startWebhookServer needs certDir or certificates');
+  let report: (pair: KeyPair, result: 'loaded' | 'rejected') => void = () => undefined;
+  const watcher = new CertificateWatcher(
+    options.certDir,
+    options.logger,
+    (pair, result) => report(pair, result),
+    options.certificatePollIntervalMs,
+  );
+  return {
+    initial: watcher.loadInitial(),
+    start(onReload) {
+      report = onReload;
+      watcher.start();
+    },
+    stop: () => watcher.stop(),
   };
 }

@@ -3,16 +3,33 @@ import { parseArgs } from 'node:util';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { FunctionController } from '../../controller/controller.js';
 import { startMetricsServer } from '../../controller/metrics-server.js';
-import { connect } from '../../kube/client.js';
+import { connect, type Kube } from '../../kube/client.js';
+import { CertificateManager } from '../../certs/manager.js';
+import { SecretCertificates } from '../../webhook/secret-certificates.js';
+import type { Logger } from 'pino';
 import { createLogger } from '../../log.js';
-import { integerFlag, shutdownSignal, type Command } from '../command.js';
+import { integerFlag, shutdownSignal, UsageError, type Command } from '../command.js';
 import type { InjectionConfig } from '../../admission/inject/config.js';
-import { startWebhookServer } from '../../webhook/server.js';
+import { startWebhookServer, type CertificateSource } from '../../webhook/server.js';
 import { runtimeImagesFrom } from './webhook.js';
 
 const usage =
   'cloudbase controller [--kubeconfig PATH] [--lease-namespace cloudbase-system] [--lease-name cloudbase-controller] ' +
-  '[--identity ID] [--workers 16] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0]';
+  '[--identity ID] [--workers 16] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0] ' +
+  '[--cert-dir DIR | --manage-certificates [--webhook-service cloudbase-webhook] [--webhook-configuration cloudbase] ' +
+  '[--ca-secret cloudbase-webhook-ca] [--tls-secret cloudbase-webhook-tls] [--ca-validity-seconds N] ' +
+  '[--cert-validity-seconds N]] [--webhook-port 8443] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0]';
+
+/** Self-managed webhook certificates: Secrets in the pod's namespace, caBundle written by the leader. */
+export interface ManagedCertificates {
+  namespace: string;
+  service: string;
+  webhookConfiguration: string;
+  caSecret: string;
+  tlsSecret: string;
+  caValiditySeconds: number;
+  certValiditySeconds: number;
+}
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -23,9 +40,20 @@ export interface ControllerFlags {
   resyncSeconds: number;
   metricsPort: number;
   metricsHost: string;
-  /** Also serve the admission webhooks from this process, with these certificates. */
-  webhook: { certDir: string; port: number; injection: InjectionConfig } | undefined;
+  /** Also serve the admission webhooks from this process, from a certificate directory or managed Secrets. */
+  webhook:
+    | {
+        certDir: string | undefined;
+        managed: ManagedCertificates | undefined;
+        port: number;
+        injection: InjectionConfig;
+      }
+    | undefined;
+  /** After SIGTERM, stay up (not ready) this long so Service endpoints drop this replica before it closes. */
+  shutdownDelaySeconds: number;
 }
+
+const YEAR_SECONDS = 365 * 86_400;
 
 /** Parses `cloudbase controller` flags; POD_NAMESPACE and POD_NAME (downward API) are the in-cluster defaults. */
 export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ControllerFlags {
@@ -45,9 +73,31 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
       'cert-dir': { type: 'string' },
       'webhook-port': { type: 'string', default: '8443' },
       'runtime-image': { type: 'string', multiple: true, default: [] },
+      'manage-certificates': { type: 'boolean', default: false },
+      'webhook-service': { type: 'string', default: 'cloudbase-webhook' },
+      'webhook-configuration': { type: 'string', default: 'cloudbase' },
+      'ca-secret': { type: 'string', default: 'cloudbase-webhook-ca' },
+      'tls-secret': { type: 'string', default: 'cloudbase-webhook-tls' },
+      'ca-validity-seconds': { type: 'string', default: String(5 * YEAR_SECONDS) },
+      'cert-validity-seconds': { type: 'string', default: String(YEAR_SECONDS) },
+      'shutdown-delay-seconds': { type: 'string', default: '0' },
     },
   });
   const certDir = values['cert-dir'];
+  const manage = values['manage-certificates'];
+  if (certDir !== undefined && manage) {
+    throw new UsageError(
+      '--cert-dir and --manage-certificates exclude each other: serve files, or manage Secrets',
+    );
+  }
+  // CLOUDBASE_RUNTIME_IMAGES (from the install's ConfigMap) first, flags over it.
+  const runtimeImageAssignments = [
+    ...(env['CLOUDBASE_RUNTIME_IMAGES'] ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+    ...values['runtime-image'],
+  ];
   return {
     kubeconfig: values.kubeconfig,
     leaseNamespace: values['lease-namespace'],
@@ -58,13 +108,48 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
     metricsPort: integerFlag('metrics-port', values['metrics-port'], 0, 65_535),
     metricsHost: values['metrics-host'],
     webhook:
-      certDir === undefined
+      certDir === undefined && !manage
         ? undefined
         : {
             certDir,
+            managed: manage ? managedCertificatesFrom(values, env) : undefined,
             port: integerFlag('webhook-port', values['webhook-port'], 0, 65_535),
-            injection: { runtimeImages: runtimeImagesFrom(values['runtime-image']) },
+            injection: { runtimeImages: runtimeImagesFrom(runtimeImageAssignments) },
           },
+    shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
+  };
+}
+
+function managedCertificatesFrom(
+  values: Record<string, string | boolean | string[] | undefined>,
+  env: NodeJS.ProcessEnv,
+): ManagedCertificates {
+  const text = (name: string): string => String(values[name]);
+  const caValiditySeconds = integerFlag(
+    'ca-validity-seconds',
+    text('ca-validity-seconds'),
+    180,
+    100 * YEAR_SECONDS,
+  );
+  const certValiditySeconds = integerFlag(
+    'cert-validity-seconds',
+    text('cert-validity-seconds'),
+    60,
+    100 * YEAR_SECONDS,
+  );
+  if (certValiditySeconds > caValiditySeconds) {
+    throw new UsageError(
+      '--cert-validity-seconds must not exceed --ca-validity-seconds: a certificate cannot outlive its CA',
+    );
+  }
+  return {
+    namespace: env['POD_NAMESPACE'] ?? text('lease-namespace'),
+    service: text('webhook-service'),
+    webhookConfiguration: text('webhook-configuration'),
+    caSecret: text('ca-secret'),
+    tlsSecret: text('tls-secret'),
+    caValiditySeconds,
+    certValiditySeconds,
   };
 }
 
@@ -79,8 +164,9 @@ export const controllerCommand: Command = {
     const logger = createLogger('controller');
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    const kube = connect(flags.kubeconfig);
     const controller = new FunctionController({
-      kube: connect(flags.kubeconfig),
+      kube,
       logger,
       registry,
       leaseNamespace: flags.leaseNamespace,
@@ -90,20 +176,29 @@ export const controllerCommand: Command = {
       resyncMs: flags.resyncSeconds * 1000,
     });
     let synced = false;
+    let stopping = false;
     const metrics = await startMetricsServer({
       port: flags.metricsPort,
       host: flags.metricsHost,
       registry,
       logger,
-      isReady: () => synced,
+      isReady: () => synced && !stopping,
     });
     await controller.start();
+    const managed = flags.webhook?.managed;
+    const certificates =
+      managed === undefined ? undefined : manageCertificates(kube, managed, controller, logger);
     // Every replica serves the webhooks, leader or not; validation sees the routes the caches know.
     const webhook =
       flags.webhook === undefined
         ? undefined
         : await startWebhookServer({
-            certDir: flags.webhook.certDir,
+            ...(certificates === undefined
+              ? { certDir: flags.webhook.certDir }
+              : {
+                  certificates: await certificates.serving(),
+                  isReady: () => !stopping && certificates.trusted(),
+                }),
             port: flags.webhook.port,
             host: flags.metricsHost,
             injection: flags.webhook.injection,
@@ -117,10 +212,52 @@ export const controllerCommand: Command = {
       `cloudbase controller ${flags.identity} watching; lease ${flags.leaseNamespace}/${flags.leaseName}`,
     );
     const signal = await shutdownSignal();
-    logger.info({ signal }, 'shutting down');
+    stopping = true;
+    logger.info({ signal, shutdownDelaySeconds: flags.shutdownDelaySeconds }, 'shutting down');
+    // Not ready from now on; the Service's endpoints drop this replica while it still answers.
+    await new Promise((resolve) => setTimeout(resolve, flags.shutdownDelaySeconds * 1000));
     await webhook?.close();
+    await certificates?.stop();
     await controller.stop();
     await metrics.close();
     return 0;
   },
 };
+
+/** The leader keeps the Secrets and caBundle; every replica serves the Secret's certificate. */
+function manageCertificates(
+  kube: Kube,
+  managed: ManagedCertificates,
+  controller: FunctionController,
+  logger: Logger,
+): { serving: () => Promise<CertificateSource>; trusted: () => boolean; stop: () => Promise<void> } {
+  const secrets = { namespace: managed.namespace, ca: managed.caSecret, tls: managed.tlsSecret };
+  const manager = new CertificateManager({
+    kube,
+    logger,
+    secrets,
+    service: managed.service,
+    webhookConfiguration: managed.webhookConfiguration,
+    caValiditySeconds: managed.caValiditySeconds,
+    servingValiditySeconds: managed.certValiditySeconds,
+    isLeader: () => controller.isLeader,
+  });
+  manager.start();
+  const source = new SecretCertificates({
+    kube,
+    logger,
+    secrets,
+    webhookConfiguration: managed.webhookConfiguration,
+  });
+  return {
+    async serving() {
+      const initial = await source.initial();
+      return { initial, start: (onReload) => source.start(onReload), stop: () => source.stop() };
+    },
+    trusted: () => source.isTrusted(),
+    async stop() {
+      source.stop();
+      await manager.stop();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseControllerFlags } from './controller.js';
+
+const inCluster = { POD_NAMESPACE: 'cloudbase-system', POD_NAME: 'cloudbase-abc' };
+
+describe('parseControllerFlags', () => {
+  it('without certificates flags serves no webhook', () => {
+    const flags = parseControllerFlags([], inCluster);
+    expect(flags.webhook).toBeUndefined();
+    expect(flags).toMatchObject({
+      leaseNamespace: 'cloudbase-system',
+      identity: 'cloudbase-abc',
+      shutdownDelaySeconds: 0,
+    });
+  });
+
+  it('--manage-certificates: Secrets in the pod namespace, defaults a year and five years', () => {
+    const flags = parseControllerFlags(['--manage-certificates', '--shutdown-delay-seconds', '5'], inCluster);
+    expect(flags.webhook?.managed).toEqual({
+      namespace: 'cloudbase-system',
+      service: 'cloudbase-webhook',
+      webhookConfiguration: 'cloudbase',
+      caSecret: 'cloudbase-webhook-ca',
+      tlsSecret: 'cloudbase-webhook-tls',
+      caValiditySeconds: 5 * 365 * 86_400,
+      certValiditySeconds: 365 * 86_400,
+    });
+    expect(flags.webhook?.certDir).toBeUndefined();
+    expect(flags.shutdownDelaySeconds).toBe(5);
+  });
+
+  it('runtime images from CLOUDBASE_RUNTIME_IMAGES, a flag overriding one', () => {
+    const flags = parseControllerFlags(['--cert-dir', '/certs', '--runtime-image', 'nodejs22=mine:2'], {
+      ...inCluster,
+      CLOUDBASE_RUNTIME_IMAGES: 'nodejs20=local/r20:1, nodejs22=local/r22:1,nodejs24=local/r24:1',
+    });
+    expect(flags.webhook?.injection.runtimeImages).toEqual({
+      nodejs20: 'local/r20:1',
+      nodejs22: 'mine:2',
+      nodejs24: 'local/r24:1',
+    });
+  });
+
+  it.each([
+    [
+      ['--cert-dir', '/c', '--manage-certificates'],
+      '--cert-dir and --manage-certificates exclude each other',
+    ],
+    [
+      ['--manage-certificates', '--ca-validity-seconds', '600', '--cert-validity-seconds', '601'],
+      '--cert-validity-seconds must not exceed --ca-validity-seconds',
+    ],
+    [['--manage-certificates', '--cert-validity-seconds', '10'], '--cert-validity-seconds'],
+    [['--shutdown-delay-seconds', 'soon'], '--shutdown-delay-seconds'],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseControllerFlags(argv, inCluster)).toThrow(message);
+  });
+
+  it('refuses a malformed CLOUDBASE_RUNTIME_IMAGES entry, naming it', () => {
+    expect(() =>
+      parseControllerFlags(['--manage-certificates'], { ...inCluster, CLOUDBASE_RUNTIME_IMAGES: 'python=x' }),
+    ).toThrow('"python=x"');
+  });
+});
