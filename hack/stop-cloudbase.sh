@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the Cloudbase that hack/up.sh runs on the host and removes the webhook registrations that point at
+# Stops a Cloudbase that an earlier hack/up.sh ran on the host and removes the webhook registrations that point at
 # it, so the cluster no longer calls a webhook that is gone (failurePolicy Fail would refuse every function).
 # `npm run e2e` runs it first: the end-to-end tests need the cluster to themselves.
 set -euo pipefail
@@ -19,7 +19,7 @@ if [[ -f .cluster/env ]]; then
   # shellcheck source=/dev/null
   . .cluster/env
   set +a
-  # Only registrations made by hack/register-webhooks.mjs (field manager cloudbase-dev, a url, not a Service).
+  # Only registrations of a host-mode Cloudbase (an earlier `npm run up`): a url, not a Service.
   for kind in mutatingwebhookconfiguration validatingwebhookconfiguration; do
     url=$("$KUBECTL" get "$kind" cloudbase -o jsonpath='{.webhooks[0].clientConfig.url}' 2>/dev/null || true)
     if [[ -n $url ]]; then

@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
-# npm run up: the main job. Builds and starts the local cluster (cluster/up.sh), builds the runtime image,
-# runs Cloudbase (controller + webhooks, `cloudbase controller --cert-dir`) on the host against it, registers
-# the webhooks from manifests/ pointed at it, deploys examples/hello and prints the URL to curl.
-# Until Cloudbase installs itself into the cluster (manifests/, the install issue), it runs on the host.
+# npm run up: the main job. Builds and starts the local cluster (cluster/up.sh), builds Cloudbase's images
+# from the Dockerfile, installs Cloudbase into the cluster as a user would (`kubectl apply -k` of
+# manifests/overlays/local, hack/install.sh), deploys examples/hello and prints the URL to curl.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-REPO=$(pwd)
-STATE=$REPO/.cluster/cloudbase
-PID_FILE=$STATE/cloudbase.pid
-LOG_FILE=$STATE/cloudbase.log
-WEBHOOK_PORT=8443
 
 log() { printf '%s [up] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { log "ERROR: $*" >&2; exit 1; }
@@ -33,24 +27,9 @@ set -a
 . .cluster/images.env
 set +a
 
-# Cloudbase on the host, reachable by the API server at the host end of the node's link.
+# A Cloudbase an older `npm run up` ran on the host would answer for the webhooks: stop it first.
 bash hack/stop-cloudbase.sh
-mkdir -p "$STATE"
-node dist/cli/main.js certs --out "$STATE/certs" --service cloudbase-webhook --namespace cloudbase-system \
-  --ip "$CLUSTER_HOST_IP" >/dev/null
-"$KUBECTL" create namespace cloudbase-system --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
-log "starting Cloudbase on https://$CLUSTER_HOST_IP:$WEBHOOK_PORT (log: $LOG_FILE)"
-nohup node dist/cli/main.js controller --kubeconfig "$KUBECONFIG" --lease-namespace cloudbase-system \
-  --identity "host-$(hostname)" --cert-dir "$STATE/certs" --webhook-port "$WEBHOOK_PORT" \
-  --metrics-host "$CLUSTER_HOST_IP" --metrics-port 9091 --runtime-image "nodejs22=$RUNTIME_NODEJS22_IMAGE" \
-  >"$LOG_FILE" 2>&1 &
-echo $! >"$PID_FILE"
-for _ in $(seq 100); do
-  curl -sf "http://$CLUSTER_HOST_IP:9091/readyz" >/dev/null && break
-  [[ -d /proc/$(<"$PID_FILE") ]] || die "Cloudbase exited; see $LOG_FILE"
-  sleep 0.3
-done
-node hack/register-webhooks.mjs "$KUBECONFIG" "https://$CLUSTER_HOST_IP:$WEBHOOK_PORT" "$STATE/certs/ca.crt"
+bash hack/install.sh
 
 log "deploying examples/hello"
 "$KUBECTL" apply -f examples/hello/function.yaml

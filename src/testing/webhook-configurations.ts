@@ -12,7 +12,7 @@ import { deleteIfExists, type Kube } from '../kube/client.js';
 export function webhookConfigurations(namespace: string, server: TestWebhookServer): KubernetesObject[] {
   const caBundle = Buffer.from(server.ca).toString('base64');
   return ['mutating', 'validating'].map((file) => {
-    const path = new URL(`../../manifests/webhooks/${file}.yaml`, import.meta.url);
+    const path = new URL(`../../manifests/base/webhooks/${file}.yaml`, import.meta.url);
     const [configuration] = loadAllYaml(readFileSync(path, 'utf8')) as (KubernetesObject & {
       webhooks: { clientConfig: unknown; namespaceSelector: unknown }[];
     })[];

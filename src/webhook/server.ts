@@ -40,6 +40,11 @@ export interface WebhookServerOptions {
 export interface RunningWebhookServer {
   app: FastifyInstance;
   url: string;
+  /**
+   * Before close, while a Service still sends traffic here: not ready, and every answer says
+   * `Connection: close`, so clients (the API server) stop reusing connections to this replica.
+   */
+  drain(): void;
   /** Stops accepting, lets in-flight reviews finish, closes idle keep-alive connections. */
   close(): Promise<void>;
 }
@@ -65,11 +70,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
   const initial = certificates.initial;
   let listening = false;
+  let draining = false;
   const app = buildWebhookApp({
     logger: options.logger,
     injection: options.injection,
     metrics,
-    isReady: () => listening && (options.isReady?.() ?? true),
+    isReady: () => listening && !draining && (options.isReady?.() ?? true),
     ...(options.routeClaims === undefined ? {} : { routeClaims: options.routeClaims }),
     serverFactory: (handler) => {
       server = createServer({ ...initial, minVersion: 'TLSv1.2' }, handler);
@@ -78,6 +84,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       return server;
     },
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (draining) void reply.header('connection', 'close');
   });
   options.configure?.(app);
   await app.listen({ port: options.port, host: options.host });
@@ -88,6 +97,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   return {
     app,
     url: `https://${host}:${address.port}`,
+    drain() {
+      draining = true;
+      server?.closeIdleConnections();
+    },
     async close() {
       listening = false;
       certificates.stop();

@@ -213,6 +213,7 @@ export const controllerCommand: Command = {
     );
     const signal = await shutdownSignal();
     stopping = true;
+    webhook?.drain();
     logger.info({ signal, shutdownDelaySeconds: flags.shutdownDelaySeconds }, 'shutting down');
     // Not ready from now on; the Service's endpoints drop this replica while it still answers.
     await new Promise((resolve) => setTimeout(resolve, flags.shutdownDelaySeconds * 1000));

@@ -70,6 +70,7 @@ export const webhookCommand: Command = {
     const signal = await shutdownSignal();
     logger.info({ signal, shutdownDelaySeconds: flags.shutdownDelaySeconds }, 'shutting down');
     // Behind a Service, endpoints are removed asynchronously: keep serving a moment so no review is refused.
+    server.drain();
     await new Promise((resolve) => setTimeout(resolve, flags.shutdownDelaySeconds * 1000));
     await server.close();
     return 0;

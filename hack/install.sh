@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs Cloudbase into the local cluster the way a user installs it on theirs: `kubectl apply -k` of
+# manifests/overlays/local, on top of which this writes .cluster/install/kustomization.yaml pinning the image
+# tags cluster/build-cloudbase-images.sh just built (their tags are hashes of their inputs). Waits until both
+# replicas are ready. CLOUDBASE_INSTALL_ARGS adds controller flags (the tests shorten certificate lifetimes).
+# Needs .cluster/env (cluster/up.sh) and .cluster/images.env (cluster/build-cloudbase-images.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+set -a
+# shellcheck source=/dev/null
+. .cluster/env
+# shellcheck source=/dev/null
+. .cluster/images.env
+set +a
+DIR=.cluster/install
+mkdir -p "$DIR"
+{
+  cat <<YAML
+# Written by hack/install.sh: manifests/overlays/local with the tags built on this machine.
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../../manifests/overlays/local
+images:
+  - name: ${CLOUDBASE_IMAGE%:*}
+    newTag: ${CLOUDBASE_IMAGE##*:}
+configMapGenerator:
+  - name: cloudbase-runtime-images
+    namespace: cloudbase-system
+    behavior: merge
+    literals:
+      - runtime-images=nodejs20=registry.local/cloudbase/runtime-nodejs20:local,nodejs22=$RUNTIME_NODEJS22_IMAGE,nodejs24=registry.local/cloudbase/runtime-nodejs24:local
+YAML
+  if [[ -n ${CLOUDBASE_INSTALL_ARGS:-} ]]; then
+    echo "patches:"
+    echo "  - target: {kind: Deployment, name: cloudbase, namespace: cloudbase-system}"
+    echo "    patch: |-"
+    for arg in $CLOUDBASE_INSTALL_ARGS; do
+      echo "      - {op: add, path: /spec/template/spec/containers/0/args/-, value: \"$arg\"}"
+    done
+  fi
+} >"$DIR/kustomization.yaml"
+echo "installing Cloudbase (kubectl apply -k $DIR, over manifests/overlays/local)"
+"$KUBECTL" apply -k "$DIR" >/dev/null
+"$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase --timeout=180s

@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { V1Secret } from '@kubernetes/client-node';
+import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../testing/cluster.js';
+import { readRbacTable, canIRules, type Permission } from '../testing/rbac.js';
+
+// Cloudbase installed as a user installs it: `kubectl apply -k` of manifests/overlays/local (hack/install.sh
+// pins the image tags built here), two replicas in cloudbase-system serving the webhooks the real API server
+// calls through the cloudbase-webhook Service, with certificates Cloudbase makes and rotates itself.
+
+const run = promisify(execFile);
+const REPO = new URL('../../', import.meta.url).pathname;
+const env = clusterEnv();
+const kube = clusterKube(env);
+const namespace = testNamespace('install');
+const SYSTEM = 'cloudbase-system';
+// Lifetimes short enough to see a serving certificate and a CA rotate within the test: the serving
+// certificate is renewed at about 76 s, the CA at about 152 s (a third of the lifetime left).
+const SHORT_LIFETIMES = '--ca-validity-seconds=240 --cert-validity-seconds=120';
+
+async function install(args = ''): Promise<void> {
+  await run('bash', ['hack/install.sh'], {
+    cwd: REPO,
+    env: { ...process.env, CLOUDBASE_INSTALL_ARGS: args },
+    timeout: 300_000,
+  });
+}
+
+async function uninstall(): Promise<void> {
+  await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
+}
+
+/** examples/hello, moved into the test's namespace and route. */
+function helloExample(name: string): string {
+  return readFileSync(`${REPO}examples/hello/function.yaml`, 'utf8')
+    .replaceAll('namespace: default', `namespace: ${namespace}`)
+    .replaceAll('name: hello-code', `name: ${name}-code`)
+    .replaceAll('configmap:hello-code', `configmap:${name}-code`)
+    .replaceAll('name: hello\n', `name: ${name}\n`)
+    .replaceAll('cloudbase.dev/route: /hello', `cloudbase.dev/route: /${namespace}/${name}`);
+}
+
+async function answers(name: string, who: string): Promise<string | undefined> {
+  const response = await fetch(`${env.traefikUrl}/${namespace}/${name}?name=${who}`);
+  const body = await response.text();
+  return response.status === 200 ? body : undefined;
+}
+
+async function secretCertificate(name: string): Promise<string | undefined> {
+  try {
+    const secret: V1Secret = await kube.core.readNamespacedSecret({ name, namespace: SYSTEM });
+    return secret.data?.['tls.crt'];
+  } catch {
+    return undefined;
+  }
+}
+
+const DRY_RUN_FUNCTION = (name: string): string => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+  annotations:
+    cloudbase.dev/function: 'true'
+    cloudbase.dev/source: configmap:${name}-code
+    cloudbase.dev/route: /${namespace}/${name}
+spec:
+  replicas: 0
+  template:
+    spec:
+      containers:
+        - name: function
+`;
+
+describe('kubectl apply -k manifests/ (local overlay)', () => {
+  beforeAll(async () => {
+    await uninstall();
+    await kubectl(['create', 'namespace', namespace]);
+    await install(SHORT_LIFETIMES);
+  }, 400_000);
+
+  afterAll(async () => {
+    await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+    await uninstall();
+  }, 400_000);
+
+  it('reaches Ready with both replicas, and the example function is routable through Traefik', async () => {
+    const ready = await kubectl([
+      '-n',
+      SYSTEM,
+      'get',
+      'deployment',
+      'cloudbase',
+      '-o',
+      'jsonpath={.status.readyReplicas}',
+    ]);
+    expect(ready.stdout).toBe('2');
+    const applied = await kubectl(['apply', '-f', '-'], helloExample('hello'));
+    expect(applied.stderr).toBe('');
+    const body = await eventually('hello through Traefik', () => answers('hello', 'install'), 120_000, 500);
+    expect(JSON.parse(body)).toEqual({ hello: 'install' });
+  }, 180_000);
+
+  it("its ServiceAccount can do nothing beyond the README's RBAC table", async () => {
+    const listed = readRbacTable(readFileSync(`${REPO}README.md`, 'utf8'));
+    expect(listed.length).toBeGreaterThan(5);
+    const allowed: Permission[] = [];
+    for (const where of [SYSTEM, namespace]) {
+      const result = await kubectl([
+        'auth',
+        'can-i',
+        '--list',
+        `--as=system:serviceaccount:${SYSTEM}:cloudbase`,
+        '-n',
+        where,
+      ]);
+      expect(result.code).toBe(0);
+      allowed.push(...canIRules(result.stdout));
+    }
+    const beyond = allowed.filter(
+      (rule) =>
+        !rule.verbs.every((verb) =>
+          listed.some((entry) => entry.resource === rule.resource && entry.verbs.includes(verb)),
+        ),
+    );
+    expect(beyond).toEqual([]);
+    // And what it needs is really there: a write it makes, and one it must not make.
+    const canPatchRoutes = await kubectl([
+      'auth',
+      'can-i',
+      'patch',
+      'ingressroutes.traefik.io',
+      `--as=system:serviceaccount:${SYSTEM}:cloudbase`,
+      '-n',
+      namespace,
+    ]);
+    expect(canPatchRoutes.stdout.trim()).toBe('yes');
+    const canReadOtherSecrets = await kubectl([
+      'auth',
+      'can-i',
+      'get',
+      'secrets',
+      `--as=system:serviceaccount:${SYSTEM}:cloudbase`,
+      '-n',
+      namespace,
+    ]);
+    expect(canReadOtherSecrets.stdout.trim()).toBe('no');
+  }, 60_000);
+
+  it('no admission fails while certificates rotate and while a Cloudbase pod is deleted', async () => {
+    const firstCa = await secretCertificate('cloudbase-webhook-ca');
+    expect(firstCa).toBeDefined();
+    const servingSeen = new Set<string>();
+    const casSeen = new Set<string>([firstCa!]);
+    const failures: string[] = [];
+    let attempts = 0;
+    let deletedPod = '';
+    const started = Date.now();
+    let servedByNewCaSince: number | undefined;
+    // Until the CA has rotated and a serving certificate of the new CA has been served for 20 s, at most 280 s.
+    while (Date.now() - started < 280_000) {
+      const result = await kubectl(
+        ['apply', '--dry-run=server', '-f', '-'],
+        DRY_RUN_FUNCTION(`dry-${attempts % 3}`),
+      );
+      attempts += 1;
+      if (result.code !== 0) failures.push(`${new Date().toISOString()} ${result.stderr.trim()}`);
+      if (attempts % 10 === 0) {
+        const [ca, serving] = await Promise.all([
+          secretCertificate('cloudbase-webhook-ca'),
+          secretCertificate('cloudbase-webhook-tls'),
+        ]);
+        if (ca !== undefined) casSeen.add(ca);
+        if (serving !== undefined) servingSeen.add(serving);
+        if (casSeen.size > 1 && servedByNewCaSince === undefined) servedByNewCaSince = Date.now();
+      }
+      if (deletedPod === '' && Date.now() - started > 40_000) {
+        const pods = await kubectl([
+          '-n',
+          SYSTEM,
+          'get',
+          'pods',
+          '-l',
+          'app.kubernetes.io/name=cloudbase',
+          '-o',
+          'name',
+        ]);
+        deletedPod = pods.stdout.split('\n')[0] ?? '';
+        await kubectl(['-n', SYSTEM, 'delete', deletedPod, '--wait=false']);
+      }
+      // 30 s after the new CA appeared its serving certificate (issued 10 s after) has been served 20 s.
+      if (servedByNewCaSince !== undefined && Date.now() - servedByNewCaSince > 30_000) break;
+    }
+    expect({ failures, attempts: attempts > 100 }).toEqual({ failures: [], attempts: true });
+    expect(deletedPod).toMatch(/^pod\/cloudbase-/);
+    expect(casSeen.size).toBeGreaterThanOrEqual(2);
+    expect(servingSeen.size).toBeGreaterThanOrEqual(2);
+    // Both replicas are back, serving a certificate the current caBundle trusts (their readiness says so).
+    await eventually(
+      'two ready replicas after the deletion',
+      async () => {
+        const ready = await kubectl([
+          '-n',
+          SYSTEM,
+          'get',
+          'deployment',
+          'cloudbase',
+          '-o',
+          'jsonpath={.status.readyReplicas}',
+        ]);
+        return ready.stdout === '2' ? true : undefined;
+      },
+      120_000,
+      1_000,
+    );
+  }, 420_000);
+
+  it('uninstall leaves functions serving; installing again routes new functions', async () => {
+    await uninstall();
+    // The function's children belong to its Deployment, not to Cloudbase: the route keeps answering.
+    expect(await answers('hello', 'after-uninstall')).toBe('{"hello":"after-uninstall"}');
+    await install();
+    const applied = await kubectl(['apply', '-f', '-'], helloExample('hello-again'));
+    expect(applied.stderr).toBe('');
+    const body = await eventually(
+      'the new function through Traefik',
+      () => answers('hello-again', 'again'),
+      120_000,
+      500,
+    );
+    expect(JSON.parse(body)).toEqual({ hello: 'again' });
+    expect(await answers('hello', 'still')).toBe('{"hello":"still"}');
+  }, 600_000);
+});
