@@ -149,7 +149,7 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
     expect(canReadOtherSecrets.stdout.trim()).toBe('no');
   }, 60_000);
 
-  it('no admission fails while certificates rotate and while a Cloudbase pod is deleted', async () => {
+  it('no admission fails while certificates rotate, a Cloudbase pod is deleted and the Deployment rolls', async () => {
     const firstCa = await secretCertificate('cloudbase-webhook-ca');
     expect(firstCa).toBeDefined();
     const servingSeen = new Set<string>();
@@ -157,6 +157,7 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
     const failures: string[] = [];
     let attempts = 0;
     let deletedPod = '';
+    let restarted = false;
     const started = Date.now();
     let servedByNewCaSince: number | undefined;
     // Until the CA has rotated and a serving certificate of the new CA has been served for 20 s, at most 280 s.
@@ -190,6 +191,11 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
         deletedPod = pods.stdout.split('\n')[0] ?? '';
         await kubectl(['-n', SYSTEM, 'delete', deletedPod, '--wait=false']);
       }
+      if (!restarted && Date.now() - started > 90_000) {
+        restarted = true;
+        const rollout = await kubectl(['-n', SYSTEM, 'rollout', 'restart', 'deployment/cloudbase']);
+        expect(rollout.code).toBe(0);
+      }
       // 30 s after the new CA appeared its serving certificate (issued 10 s after) has been served 20 s.
       if (servedByNewCaSince !== undefined && Date.now() - servedByNewCaSince > 30_000) break;
     }
@@ -197,6 +203,7 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
     expect(deletedPod).toMatch(/^pod\/cloudbase-/);
     expect(casSeen.size).toBeGreaterThanOrEqual(2);
     expect(servingSeen.size).toBeGreaterThanOrEqual(2);
+    expect(restarted).toBe(true);
     // Both replicas are back, serving a certificate the current caBundle trusts (their readiness says so).
     await eventually(
       'two ready replicas after the deletion',
@@ -215,6 +222,8 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
       120_000,
       1_000,
     );
+    // No route was lost on the way.
+    expect(await answers('hello', 'rolled')).toBe('{"hello":"rolled"}');
   }, 420_000);
 
   it('uninstall leaves functions serving; installing again routes new functions', async () => {
