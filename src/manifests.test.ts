@@ -17,8 +17,8 @@ function load(path: string): WebhookConfiguration {
 }
 
 describe.each([
-  ['webhooks/mutating.yaml', 'MutatingWebhookConfiguration', '/mutate'],
-  ['webhooks/validating.yaml', 'ValidatingWebhookConfiguration', '/validate'],
+  ['base/webhooks/mutating.yaml', 'MutatingWebhookConfiguration', '/mutate'],
+  ['base/webhooks/validating.yaml', 'ValidatingWebhookConfiguration', '/validate'],
 ])('%s', (path, kind, servedPath) => {
   const configuration = load(path);
   const [webhook] = configuration.webhooks;

@@ -57,6 +57,8 @@ describe('install', () => {
     ...process.env,
     npm_config_registry: 'http://127.0.0.1:9/',
     npm_config_offline: 'true',
+    // `npm run -s` hands its children loglevel silent, which would hide the error lines this test reads.
+    npm_config_loglevel: 'notice',
     TMPDIR: tmp,
   });
   const sink = (): PassThrough => new PassThrough().resume();

@@ -79,8 +79,8 @@ async function readConfiguration(
 ): Promise<WebhookConfiguration | undefined> {
   try {
     return kind === 'MutatingWebhookConfiguration'
-      ? ((await kube.admission.readMutatingWebhookConfiguration({ name })))
-      : ((await kube.admission.readValidatingWebhookConfiguration({ name })));
+      ? await kube.admission.readMutatingWebhookConfiguration({ name })
+      : await kube.admission.readValidatingWebhookConfiguration({ name });
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

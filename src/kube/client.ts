@@ -104,7 +104,8 @@ export const isConflict = (error: unknown): boolean => statusCode(error) === 409
  */
 export function isNamespaceTerminating(error: unknown): boolean {
   if (statusCode(error) !== 403) return false;
-  const causes = (parsedBody((error as ApiException<unknown>).body) as StatusBody | undefined)?.details?.causes;
+  const causes = (parsedBody((error as ApiException<unknown>).body) as StatusBody | undefined)?.details
+    ?.causes;
   return causes?.some((cause) => cause.type === 'NamespaceTerminating') ?? false;
 }
 

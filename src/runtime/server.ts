@@ -2,14 +2,13 @@
  * Listens: the admin server first (so probes answer while the function loads), then the function server
  * once the function is loaded. Sets the socket timeouts and drains in-flight requests on shutdown.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from './config.js';
-import { buildAdminApp, type Readiness } from './http/admin.js';
-import { buildFunctionApp } from './http/app.js';
+import { createAdminServer, type Readiness } from './http/admin.js';
+import { createFunctionServer } from './http/function-server.js';
 import type { RuntimeMetrics } from './http/metrics.js';
-import type { RuntimeApp } from './http/types.js';
 import type { FunctionHandler } from './model.js';
 
 /** How long shutdown waits for in-flight requests; below Kubernetes' default 30 s grace period. */
@@ -47,26 +46,26 @@ type Phase =
 export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Promise<RunningRuntime> {
   const host = deps.host ?? '0.0.0.0';
   let state: Phase = { phase: 'loading' };
-  const admin = buildAdminApp({
+  const admin = createAdminServer({
     logger: deps.logger,
     metrics: deps.metrics,
     readiness: () => readinessOf(state, config),
   });
   const adminUrl = await listen(admin, host, config.adminPort);
-  let functionApp: RuntimeApp | undefined;
+  let functionServer: Server | undefined;
 
   const ready = (async (): Promise<string> => {
     try {
       const handler = await deps.load();
-      functionApp = buildFunctionApp({
+      functionServer = createFunctionServer({
         handler,
         logger: deps.logger,
         metrics: deps.metrics,
         timeoutMs: config.timeoutMs,
         maxBodyBytes: config.maxBodyBytes,
       });
-      setSocketTimeouts(functionApp);
-      const url = await listen(functionApp, host, config.port);
+      setSocketTimeouts(functionServer);
+      const url = await listen(functionServer, host, config.port);
       if (state.phase === 'loading') state = { phase: 'ready' };
       const coldStart = process.uptime();
       deps.metrics.coldStart.set(coldStart);
@@ -85,10 +84,10 @@ export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Pr
 
   const shutdown = async (): Promise<boolean> => {
     state = { phase: 'draining' };
-    const drained = functionApp
-      ? await closeWithin(functionApp, deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS)
+    const drained = functionServer
+      ? await closeWithin(functionServer, deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS)
       : true;
-    await admin.close();
+    await close(admin);
     return drained;
   };
   return { adminUrl, ready, shutdown };
@@ -107,9 +106,15 @@ function readinessOf(state: Phase, config: RuntimeConfig): Readiness {
   }
 }
 
-async function listen(app: RuntimeApp, host: string, port: number): Promise<string> {
-  await app.listen({ host, port });
-  const address = app.server.address() as AddressInfo;
+async function listen(server: Server, host: string, port: number): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `http://${shownHost}:${address.port}`;
 }
@@ -118,20 +123,30 @@ async function listen(app: RuntimeApp, host: string, port: number): Promise<stri
 export const REQUEST_RECEIVE_TIMEOUT_MS = 60_000;
 
 /** Keep-alive beyond the proxy's idle timeout; slow senders are cut after a minute. */
-function setSocketTimeouts(app: RuntimeApp): void {
-  app.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  app.server.requestTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
+function setSocketTimeouts(server: Server): void {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
 }
 
-/** `app.close()` waits for in-flight requests; after `graceMs` the remaining connections are cut. */
-async function closeWithin(app: RuntimeApp, graceMs: number): Promise<boolean> {
+/**
+ * Stops accepting and resolves once every connection has ended. Idle keep-alive connections are closed
+ * at once; busy ones end after their answer, which says `connection: close` (see function-server.ts).
+ */
+function close(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  return closed;
+}
+
+/** `close()` waits for in-flight requests; after `graceMs` the remaining connections are cut. */
+async function closeWithin(server: Server, graceMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
-  const closed = app.close().then(() => true as const);
+  const closed = close(server).then(() => true as const);
   const drained = await Promise.race([closed, expired]);
   clearTimeout(timer);
   if (!drained) {
-    app.server.closeAllConnections();
+    server.closeAllConnections();
     await closed;
   }
   return drained;

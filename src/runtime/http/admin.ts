@@ -1,11 +1,12 @@
 /**
- * The admin app on its own port, so that no function path can collide with it: liveness, readiness
- * and Prometheus metrics. Builds the app and never listens.
+ * The admin server on its own port, so that no function path can collide with it: liveness, readiness
+ * and Prometheus metrics. Plain `node:http` like the function server (three fixed routes need no
+ * router), answering as it did on Fastify: GET or HEAD, the query ignored, anything else a JSON 404.
+ * Creates the server and never listens.
  */
-import Fastify, { LogController } from 'fastify';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { RuntimeMetrics } from './metrics.js';
-import type { RuntimeApp } from './types.js';
 
 /** Whether the function may receive traffic, and why not. */
 export interface Readiness {
@@ -13,35 +14,74 @@ export interface Readiness {
   reason: string;
 }
 
-export interface AdminAppOptions {
+export interface AdminServerOptions {
   logger: Logger;
   metrics: RuntimeMetrics;
   readiness: () => Readiness;
 }
 
-/** Builds the admin app: `GET /livez`, `GET /readyz`, `GET /metrics`. */
-export function buildAdminApp(opts: AdminAppOptions): RuntimeApp {
-  // Probes hit these every few seconds: no per-request logs.
-  const app = Fastify({
-    loggerInstance: opts.logger.child({ component: 'admin' }),
-    logController: new LogController({ disableRequestLogging: true }),
-  });
-  const text = 'text/plain; charset=utf-8';
+/** An admin answer before it is written. */
+export interface AdminAnswer {
+  status: number;
+  type: string;
+  body: string;
+}
 
-  // The process answers, so it is alive; a stuck event loop would not answer at all.
-  app.get('/livez', async (_request, reply) => reply.type(text).send('ok'));
+const TEXT = 'text/plain; charset=utf-8';
 
-  app.get('/readyz', async (_request, reply) => {
-    const { ready, reason } = opts.readiness();
-    return reply
-      .code(ready ? 200 : 503)
-      .type(text)
-      .send(reason);
+/** Creates the admin server: `GET /livez`, `GET /readyz`, `GET /metrics`. */
+export function createAdminServer(opts: AdminServerOptions): Server {
+  // Probes hit these every few seconds: no per-request logs, only failures.
+  const log = opts.logger.child({ component: 'admin' });
+  return createServer((req, res) => {
+    adminAnswer(opts, req.method ?? 'GET', req.url ?? '/').then(
+      (answer) => {
+        res.writeHead(answer.status, {
+          'content-type': answer.type,
+          'content-length': Buffer.byteLength(answer.body),
+        });
+        res.end(answer.body);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'admin request failed');
+        res.writeHead(500, { 'content-type': TEXT }).end('Internal Server Error');
+      },
+    );
   });
+}
 
-  app.get('/metrics', async (_request, reply) => {
-    const body = await opts.metrics.registry.metrics();
-    return reply.type(opts.metrics.registry.contentType).send(body);
-  });
-  return app;
+/** What the admin server answers to `method` on `url`. */
+export async function adminAnswer(
+  opts: AdminServerOptions,
+  method: string,
+  url: string,
+): Promise<AdminAnswer> {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (method === 'GET' || method === 'HEAD') {
+    switch (path) {
+      // The process answers, so it is alive; a stuck event loop would not answer at all.
+      case '/livez':
+        return { status: 200, type: TEXT, body: 'ok' };
+      case '/readyz': {
+        const { ready, reason } = opts.readiness();
+        return { status: ready ? 200 : 503, type: TEXT, body: reason };
+      }
+      case '/metrics':
+        return {
+          status: 200,
+          type: opts.metrics.registry.contentType,
+          body: await opts.metrics.registry.metrics(),
+        };
+    }
+  }
+  return {
+    status: 404,
+    type: 'application/json; charset=utf-8',
+    body: JSON.stringify({
+      message: `Route ${method}:${url} not found`,
+      error: 'Not Found',
+      statusCode: 404,
+    }),
+  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClientError } from '../model.js';
 import { incoming } from '../testdata/request.js';
-import { invokeWithTimeout, outcomeOfError, RequestAbort, writableHeaders } from './invoke.js';
+import { invokeWithTimeout, outcomeOfError, RequestAbort } from './invoke.js';
 
 describe('invokeWithTimeout', () => {
   it("returns the function's answer", async () => {
@@ -74,6 +74,30 @@ describe('RequestAbort', () => {
     abort.abort(new Error('later'));
     expect([abort.signal.aborted, (abort.signal.reason as Error).message]).toEqual([true, 'timed out']);
   });
+
+  it('starts watching once, when the signal is first read', () => {
+    const watched: RequestAbort[] = [];
+    const abort = new RequestAbort((a) => watched.push(a));
+    expect(watched).toEqual([]);
+    void abort.signal;
+    void abort.signal;
+    expect(watched).toEqual([abort]);
+  });
+
+  it('lets the watcher abort at once, e.g. when the client is already gone', () => {
+    const abort = new RequestAbort((a) => a.abort(new Error('the client closed the connection')));
+    expect([abort.signal.aborted, (abort.signal.reason as Error).message]).toEqual([
+      true,
+      'the client closed the connection',
+    ]);
+  });
+
+  it('does not watch a request that was aborted before anyone asked', () => {
+    const watched: RequestAbort[] = [];
+    const abort = new RequestAbort((a) => watched.push(a));
+    abort.abort(new Error('timed out'));
+    expect([abort.signal.aborted, watched]).toEqual([true, []]);
+  });
 });
 
 describe('outcomeOfError', () => {
@@ -91,22 +115,5 @@ describe('outcomeOfError', () => {
   it('hides anything that is not a 4xx', () => {
     expect(outcomeOfError(new ClientError(503, 'leak')).kind).toBe('exception');
     expect(outcomeOfError('a string').response.body).toBe('Internal Server Error');
-  });
-});
-
-describe('writableHeaders', () => {
-  it('drops hop-by-hop headers and the length', () => {
-    expect(
-      writableHeaders({
-        'Content-Length': '3',
-        connection: 'close',
-        'transfer-encoding': 'chunked',
-        'x-a': '1',
-        'set-cookie': ['a', 'b'],
-      }),
-    ).toEqual({
-      'x-a': '1',
-      'set-cookie': ['a', 'b'],
-    });
   });
 });

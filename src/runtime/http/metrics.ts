@@ -1,56 +1,49 @@
 /** Prometheus metrics of the runtime, on a registry of its own (never prom-client's global one). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { RequestTally } from './request-tally.js';
 
 export interface RuntimeMetrics {
   registry: Registry;
-  /** Answered requests by method and status code. */
-  requests: Counter<'method' | 'status'>;
-  /** Seconds from request to answer, by method and status code. */
-  duration: Histogram<'method' | 'status'>;
   /** Function failures: `exception` (it threw, 500) or `timeout` (504). */
   errors: Counter<'kind'>;
   /** Seconds from process start until the function was loaded and served. */
   coldStart: Gauge;
-  /** Counts one answered request and observes its duration (both by method and status). */
+  /**
+   * Counts one answered request and observes its duration, both by method and status: the series
+   * `cloudbase_runtime_requests_total` and `cloudbase_runtime_request_duration_seconds`.
+   */
   observeRequest(method: string, status: number, seconds: number): void;
 }
+
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** Creates the metrics, plus the default process metrics (CPU, memory, event loop lag, GC). */
 export function createRuntimeMetrics(): RuntimeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
+  // Requests are tallied in plain numbers and become series only when scraped (see request-tally.ts).
+  const tally = new RequestTally(DURATION_BUCKETS);
+  new Counter({
     name: 'cloudbase_runtime_requests_total',
     help: 'Requests answered by the function server, by method and status code.',
     labelNames: ['method', 'status'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of tally.series()) this.inc({ method: s.method, status: s.status }, s.count);
+    },
   });
-  const duration = new Histogram({
-    name: 'cloudbase_runtime_request_duration_seconds',
-    help: 'Time from request to answer, by method and status code.',
-    labelNames: ['method', 'status'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-  // prom-client hashes the label object on every inc/observe; the children of a (method, status) pair are
-  // looked up once. The pairs are bounded: Node's parser accepts a fixed set of methods, statuses are
-  // three digits.
-  const children = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
-  const observeRequest = (method: string, status: number, seconds: number): void => {
-    const key = `${method} ${status}`;
-    let child = children.get(key);
-    if (child === undefined) {
-      const labels = { method, status: String(status) };
-      child = { count: requests.labels(labels), time: duration.labels(labels) };
-      children.set(key, child);
-    }
-    child.count.inc();
-    child.time.observe(seconds);
-  };
+  // prom-client's registry reads any metric through `get()`; its own Histogram offers no way to load
+  // counts it did not observe itself, so this one answers from the tally in the same shape.
+  registry.registerMetric(
+    durationHistogram(
+      'cloudbase_runtime_request_duration_seconds',
+      'Time from request to answer, by method and status code.',
+      tally,
+    ) as unknown as Metric,
+  );
   return {
     registry,
-    requests,
-    duration,
     errors: new Counter({
       name: 'cloudbase_runtime_function_errors_total',
       help: 'Invocations that failed: kind=exception (the function threw, 500) or kind=timeout (504).',
@@ -62,6 +55,55 @@ export function createRuntimeMetrics(): RuntimeMetrics {
       help: 'Seconds from process start until the function was loaded and the server ready.',
       registers: [registry],
     }),
-    observeRequest,
+    observeRequest: (method, status, seconds) => tally.observe(method, status, seconds),
   };
+}
+
+/** One sample line: `<metricName>{labels} value`. */
+export interface SampleValue {
+  metricName: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+/** What prom-client's registry reads from a metric: `Registry.metrics()` calls `get()`, `resetMetrics()` `reset()`. */
+export interface ExportedMetric {
+  name: string;
+  help: string;
+  get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: SampleValue[] }>;
+  reset(): void;
+}
+
+/** A histogram metric as prom-client's registry reads one: cumulative `_bucket`s with `le`, `_sum`, `_count`. */
+export function durationHistogram(name: string, help: string, tally: RequestTally): ExportedMetric {
+  return {
+    name,
+    help,
+    get: async () => ({
+      name,
+      help,
+      type: 'histogram',
+      aggregator: 'sum',
+      values: histogramSamples(name, tally),
+    }),
+    reset: () => tally.clear(),
+  };
+}
+
+/** Every series of the tally as histogram samples, in the order prom-client's own Histogram prints them. */
+export function histogramSamples(name: string, tally: RequestTally): SampleValue[] {
+  return tally.series().flatMap((s) => {
+    const labels = { method: s.method, status: s.status };
+    let cumulative = 0;
+    const buckets = tally.bounds.map((le, i) => {
+      cumulative += s.perBucket[i]!;
+      return { metricName: `${name}_bucket`, labels: { le, ...labels }, value: cumulative };
+    });
+    return [
+      ...buckets,
+      { metricName: `${name}_bucket`, labels: { le: '+Inf', ...labels }, value: s.count },
+      { metricName: `${name}_sum`, labels, value: s.sumSeconds },
+      { metricName: `${name}_count`, labels, value: s.count },
+    ];
+  });
 }

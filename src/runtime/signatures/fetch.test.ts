@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { fixture, incoming, testInfo, text } from '../testdata/request.js';
-import { fetchAdapter, fromFetchResult, toWebRequest } from './fetch.js';
+import { fetchAdapter, fromFetchResult, toWebRequest, type FetchContext } from './fetch.js';
 
 describe('the fetch signature', () => {
   describe('with an ESM function', () => {
@@ -74,6 +74,35 @@ describe('the fetch signature', () => {
   it('calls the fetch method of an exported object (Workers style) with the object as this', async () => {
     const handler = await fixture('fetch', 'fetch/worker/worker.mjs');
     expect(text((await handler(incoming({ method: 'DELETE' }))).body)).toBe('worker style DELETE');
+  });
+
+  it("hands the context the request's signal and logger only when the function reads them", async () => {
+    const reads: string[] = [];
+    const base = incoming();
+    const req = Object.defineProperties(
+      { ...base },
+      {
+        signal: { get: () => (reads.push('signal'), base.signal) },
+        log: { get: () => (reads.push('log'), base.log) },
+      },
+    );
+    let context: FetchContext | undefined;
+    const handler = fetchAdapter(async (_request: Request, ctx: FetchContext) => {
+      context = ctx;
+      return 'ok';
+    }, testInfo);
+    await handler(req);
+    expect(reads).toEqual([]);
+    const { requestId, functionName, namespace, runtime, signal, log } = context!;
+    expect([requestId, functionName, namespace, runtime, signal, log]).toEqual([
+      'req-1',
+      'hello',
+      'demo',
+      'nodejs22',
+      base.signal,
+      base.log,
+    ]);
+    expect(reads).toEqual(['signal', 'log']);
   });
 
   it('refuses an export that is neither a function nor has a fetch method', () => {

@@ -22,10 +22,7 @@ export interface FetchContext {
 
 export const fetchAdapter: SignatureAdapter = (userExport, info) => {
   const fn = callableOf(userExport);
-  return async (req) => {
-    const result = await fn(toWebRequest(req), fetchContext(req, info));
-    return fromFetchResult(result);
-  };
+  return async (req) => fromFetchResult(await fn(toWebRequest(req), new FunctionContext(req, info)));
 };
 
 function callableOf(userExport: unknown): UserFunction {
@@ -37,18 +34,34 @@ function callableOf(userExport: unknown): UserFunction {
   );
 }
 
-function fetchContext(req: IncomingRequest, info: FunctionInfo): FetchContext {
-  return {
-    requestId: req.requestId,
-    functionName: info.name,
-    namespace: info.namespace,
-    runtime: info.runtime,
-    // A getter, so that the signal is only built when the function reads it.
-    get signal() {
-      return req.signal;
-    },
-    log: req.log,
-  };
+/**
+ * The context a fetch handler gets. `signal` and `log` are getters on the prototype, so that neither the
+ * signal nor the request's child logger is built unless the function reads it; an object literal with
+ * getters would cost more than that, a fresh pair of closures per request. Read them from the context
+ * (destructuring works); a spread copy does not carry them.
+ */
+class FunctionContext implements FetchContext {
+  readonly requestId: string;
+  readonly functionName: string;
+  readonly namespace: string;
+  readonly runtime: string;
+  readonly #req: IncomingRequest;
+
+  constructor(req: IncomingRequest, info: FunctionInfo) {
+    this.requestId = req.requestId;
+    this.functionName = info.name;
+    this.namespace = info.namespace;
+    this.runtime = info.runtime;
+    this.#req = req;
+  }
+
+  get signal(): AbortSignal {
+    return this.#req.signal;
+  }
+
+  get log(): Logger {
+    return this.#req.log;
+  }
 }
 
 /**
@@ -141,20 +154,25 @@ function absoluteUrl(url: string, origin: string): string {
   }
 }
 
-/** Maps what a fetch handler returned to our response model. */
-export async function fromFetchResult(result: unknown): Promise<OutgoingResponse> {
-  if (isResponse(result)) {
-    return {
-      status: result.status,
-      headers: headersOf(result.headers),
-      body: Buffer.from(await result.arrayBuffer()),
-    };
-  }
+/**
+ * Maps what a fetch handler returned to our response model. Only a `Response` needs a promise (its body
+ * is read); any other value is answered at once, without a promise of its own on the hot path.
+ */
+export function fromFetchResult(result: unknown): OutgoingResponse | Promise<OutgoingResponse> {
+  if (isResponse(result)) return fromResponse(result);
   if (result === undefined || result === null) return { status: 204, headers: {}, body: '' };
   if (typeof result === 'string') return textResponse(200, result);
   if (result instanceof Uint8Array)
     return { status: 200, headers: { 'content-type': ContentTypes.binary }, body: Buffer.from(result) };
   return jsonResponse(200, result);
+}
+
+async function fromResponse(response: Response): Promise<OutgoingResponse> {
+  return {
+    status: response.status,
+    headers: headersOf(response.headers),
+    body: Buffer.from(await response.arrayBuffer()),
+  };
 }
 
 /** `instanceof Response` fails across realms (e.g. a test VM), so recognise the shape as well. */

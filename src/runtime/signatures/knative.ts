@@ -82,7 +82,10 @@ export function knativeContext(req: IncomingRequest): KnativeContext {
     httpVersion: '1.1',
     contentType: req.headers['content-type'],
     rawBody: req.body,
-    log: req.log,
+    // A getter, so that the request's child logger is only built when the function logs.
+    get log() {
+      return req.log;
+    },
   };
   if (cloudevent) context.cloudevent = cloudevent;
   return context;
