@@ -40,12 +40,12 @@ ENTRYPOINT ["node", "/opt/cloudbase/dist/cli/main.js"]
 CMD ["webhook", "--cert-dir", "/etc/cloudbase/certs"]
 
 # ---- runtime-root: the runtime's files laid out as they go into every runtime image ----
-# The runtime imports fastify, pino, prom-client and tar; the Kubernetes client, the CRD models, the
-# certificate and JSON Patch libraries are the webhook's and the controller's (about 80 MB): dropped here,
+# The runtime imports pino, prom-client and tar (on plain node:http); the Kubernetes client, the CRD models,
+# fastify, the certificate and JSON Patch libraries are the webhook's and the controller's: dropped here,
 # offline, from the tree the build stage installed.
 FROM build AS runtime-root
 RUN npm pkg delete dependencies.@kubernetes/client-node dependencies.@kubernetes-models/traefik \
-      dependencies.node-forge dependencies.fast-json-patch \
+      dependencies.node-forge dependencies.fast-json-patch dependencies.fastify \
  && npm prune --omit=dev --offline --no-audit --no-fund --ignore-scripts \
  && mkdir -p /root-fs/opt/cloudbase /root-fs/usr/local/bin \
  && find node_modules -depth -type d -empty -exec rmdir {} \; \

@@ -4,6 +4,7 @@
 // {"runs":N,"p50_s":..,"p95_s":..}; the runs themselves go to stderr.
 import { parseArgs } from 'node:util';
 import { clusterEnv, kubectl } from '../testing/cluster.js';
+import { functionDeploymentYaml } from '../testing/webhook-configurations.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
@@ -28,22 +29,16 @@ data:
   package.json: |
     { "type": "module" }
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-  annotations:
-    cloudbase.dev/function: 'true'
-    cloudbase.dev/source: configmap:${name}-code
-    cloudbase.dev/route: /${namespace}/${name}
-spec:
-  replicas: 1
-  template:
-    spec:
-      containers:
-        - name: function
-`;
+${functionDeploymentYaml(
+  namespace,
+  name,
+  {
+    'cloudbase.dev/function': 'true',
+    'cloudbase.dev/source': `configmap:${name}-code`,
+    'cloudbase.dev/route': `/${namespace}/${name}`,
+  },
+  1,
+)}`;
 }
 
 /** Polls the route every 20 ms until it answers 200; resolves with the seconds since `started`. */

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import type { V1Secret } from '@kubernetes/client-node';
 import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../testing/cluster.js';
 import { readRbacTable, canIRules, type Permission } from '../testing/rbac.js';
+import { functionDeploymentYaml } from '../testing/webhook-configurations.js';
 
 // Cloudbase installed as a user installs it: `kubectl apply -k` of manifests/overlays/local (hack/install.sh
 // pins the image tags built here), two replicas in cloudbase-system serving the webhooks the real API server
@@ -57,22 +58,30 @@ async function secretCertificate(name: string): Promise<string | undefined> {
   }
 }
 
-const DRY_RUN_FUNCTION = (name: string): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: ${namespace}
-  annotations:
-    cloudbase.dev/function: 'true'
-    cloudbase.dev/source: configmap:${name}-code
-    cloudbase.dev/route: /${namespace}/${name}
-spec:
-  replicas: 0
-  template:
-    spec:
-      containers:
-        - name: function
-`;
+const DRY_RUN_FUNCTION = (name: string): string =>
+  functionDeploymentYaml(namespace, name, {
+    'cloudbase.dev/function': 'true',
+    'cloudbase.dev/source': `configmap:${name}-code`,
+    'cloudbase.dev/route': `/${namespace}/${name}`,
+  });
+
+async function readyReplicas(): Promise<string> {
+  const result = await kubectl([
+    '-n',
+    SYSTEM,
+    'get',
+    'deployment',
+    'cloudbase',
+    '-o',
+    'jsonpath={.status.readyReplicas}',
+  ]);
+  return result.stdout;
+}
+
+/** `kubectl auth can-i` as Cloudbase's ServiceAccount: its output, `yes` or `no` or the `--list` table. */
+async function canI(args: string[], where: string): Promise<{ code: number; stdout: string }> {
+  return kubectl(['auth', 'can-i', ...args, `--as=system:serviceaccount:${SYSTEM}:cloudbase`, '-n', where]);
+}
 
 describe('kubectl apply -k manifests/ (local overlay)', () => {
   beforeAll(async () => {
@@ -87,16 +96,8 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
   }, 400_000);
 
   it('reaches Ready with both replicas, and the example function is routable through Traefik', async () => {
-    const ready = await kubectl([
-      '-n',
-      SYSTEM,
-      'get',
-      'deployment',
-      'cloudbase',
-      '-o',
-      'jsonpath={.status.readyReplicas}',
-    ]);
-    expect(ready.stdout).toBe('2');
+    const ready = await readyReplicas();
+    expect(ready).toBe('2');
     const applied = await kubectl(['apply', '-f', '-'], helloExample('hello'));
     expect(applied.stderr).toBe('');
     const body = await eventually('hello through Traefik', () => answers('hello', 'install'), 120_000, 500);
@@ -108,14 +109,7 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
     expect(listed.length).toBeGreaterThan(5);
     const allowed: Permission[] = [];
     for (const where of [SYSTEM, namespace]) {
-      const result = await kubectl([
-        'auth',
-        'can-i',
-        '--list',
-        `--as=system:serviceaccount:${SYSTEM}:cloudbase`,
-        '-n',
-        where,
-      ]);
+      const result = await canI(['--list'], where);
       expect(result.code).toBe(0);
       allowed.push(...canIRules(result.stdout));
     }
@@ -127,25 +121,9 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
     );
     expect(beyond).toEqual([]);
     // And what it needs is really there: a write it makes, and one it must not make.
-    const canPatchRoutes = await kubectl([
-      'auth',
-      'can-i',
-      'patch',
-      'ingressroutes.traefik.io',
-      `--as=system:serviceaccount:${SYSTEM}:cloudbase`,
-      '-n',
-      namespace,
-    ]);
+    const canPatchRoutes = await canI(['patch', 'ingressroutes.traefik.io'], namespace);
     expect(canPatchRoutes.stdout.trim()).toBe('yes');
-    const canReadOtherSecrets = await kubectl([
-      'auth',
-      'can-i',
-      'get',
-      'secrets',
-      `--as=system:serviceaccount:${SYSTEM}:cloudbase`,
-      '-n',
-      namespace,
-    ]);
+    const canReadOtherSecrets = await canI(['get', 'secrets'], namespace);
     expect(canReadOtherSecrets.stdout.trim()).toBe('no');
   }, 60_000);
 
@@ -208,16 +186,8 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
     await eventually(
       'two ready replicas after the deletion',
       async () => {
-        const ready = await kubectl([
-          '-n',
-          SYSTEM,
-          'get',
-          'deployment',
-          'cloudbase',
-          '-o',
-          'jsonpath={.status.readyReplicas}',
-        ]);
-        return ready.stdout === '2' ? true : undefined;
+        const ready = await readyReplicas();
+        return ready === '2' ? true : undefined;
       },
       120_000,
       1_000,

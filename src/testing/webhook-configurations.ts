@@ -26,11 +26,12 @@ export function webhookConfigurations(namespace: string, server: TestWebhookServ
   });
 }
 
-/** The smallest function Deployment, as YAML for kubectl; `replicas: 0` so that no pod is made. */
+/** The smallest function Deployment, as YAML for kubectl; by default `replicas: 0` so that no pod is made. */
 export function functionDeploymentYaml(
   namespace: string,
   name: string,
   annotations: Record<string, string>,
+  replicas = 0,
 ): string {
   const lines = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
   return [
@@ -42,7 +43,7 @@ export function functionDeploymentYaml(
     '  annotations:',
     ...lines,
     'spec:',
-    '  replicas: 0',
+    `  replicas: ${replicas}`,
     '  template:',
     '    spec:',
     '      containers:',
