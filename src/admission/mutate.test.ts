@@ -57,9 +57,9 @@ describe('mutate', () => {
               ],
               initContainers: [
                 {
-                  name: 'cloudbase-fetch',
+                  name: 'cloudbase-build',
                   image: IMAGE_22,
-                  command: ['cloudbase-runtime', 'fetch'],
+                  command: ['cloudbase-runtime', 'build'],
                   env: [
                     { name: 'CLOUDBASE_WORKSPACE', value: '/workspace' },
                     { name: 'CLOUDBASE_SOURCE', value: 'configmap:hello-code' },
@@ -69,19 +69,6 @@ describe('mutate', () => {
                     { name: 'cloudbase-workspace', mountPath: '/workspace', readOnly: false },
                     { name: 'cloudbase-tmp', mountPath: '/tmp' },
                     { name: 'cloudbase-source', mountPath: '/cloudbase/source', readOnly: true },
-                  ],
-                  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-                  securityContext: restricted,
-                  terminationMessagePolicy: 'FallbackToLogsOnError',
-                },
-                {
-                  name: 'cloudbase-install',
-                  image: IMAGE_22,
-                  command: ['cloudbase-runtime', 'install'],
-                  env: [{ name: 'CLOUDBASE_WORKSPACE', value: '/workspace' }],
-                  volumeMounts: [
-                    { name: 'cloudbase-workspace', mountPath: '/workspace', readOnly: false },
-                    { name: 'cloudbase-tmp', mountPath: '/tmp' },
                   ],
                   resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '768Mi' } },
                   securityContext: restricted,
@@ -241,7 +228,7 @@ describe('mutate', () => {
       stored.metadata!.annotations!['cloudbase.dev/runtime'] = 'nodejs24';
       const updated = admit(stored);
       expect(updated.spec!.template.spec!.containers[0]!.image).toBe(IMAGE_24);
-      expect(updated.spec!.template.spec!.initContainers!.map((c) => c.image)).toEqual([IMAGE_24, IMAGE_24]);
+      expect(updated.spec!.template.spec!.initContainers!.map((c) => c.image)).toEqual([IMAGE_24]);
 
       const userImage = admit(minimalFunction());
       userImage.spec!.template.spec!.containers[0]!.image = 'example.com/mine:1';
@@ -313,11 +300,7 @@ describe('mutate', () => {
       podSpec.containers = [{ name: 'proxy', image: 'example.com/proxy:1' }];
       podSpec.volumes = [{ name: 'config', configMap: { name: 'app-config' } }];
       const admitted = admit(deployment).spec!.template.spec!;
-      expect(admitted.initContainers!.map((c) => c.name)).toEqual([
-        'cloudbase-fetch',
-        'cloudbase-install',
-        'migrate',
-      ]);
+      expect(admitted.initContainers!.map((c) => c.name)).toEqual(['cloudbase-build', 'migrate']);
       expect(admitted.containers.map((c) => c.name)).toEqual(['function', 'proxy']);
       expect(admitted.containers[1]).toEqual({ name: 'proxy', image: 'example.com/proxy:1' });
       expect(admitted.volumes!.map((v) => v.name)).toEqual([
@@ -326,6 +309,17 @@ describe('mutate', () => {
         'cloudbase-source',
         'cloudbase-tmp',
       ]);
+    });
+
+    it("replaces the two build containers an earlier version injected with today's one", () => {
+      const deployment = minimalFunction();
+      deployment.spec!.template.spec!.initContainers = [
+        { name: 'cloudbase-fetch', image: 'old', command: ['cloudbase-runtime', 'fetch'] },
+        { name: 'cloudbase-install', image: 'old', command: ['cloudbase-runtime', 'install'] },
+        { name: 'migrate', image: 'example.com/migrate:1' },
+      ];
+      const admitted = admit(deployment).spec!.template.spec!;
+      expect(admitted.initContainers!.map((c) => c.name)).toEqual(['cloudbase-build', 'migrate']);
     });
 
     it('keeps a selector the user wrote', () => {

@@ -181,11 +181,11 @@ describe('functions on the local cluster, from kubectl apply to an answer throug
 
     it('installed the locked dependency with npm ci, from the registry the ConfigMap .npmrc names', async () => {
       await applied.get('with-dependency');
-      // The install init container fetched the tarball (whose integrity npm checked against the lockfile).
+      // The build init container's install step fetched the tarball (whose integrity npm checked against the lockfile).
       expect(registry.requests).toContainEqual({ path: '/ms/-/ms-2.1.3.tgz', status: 200 });
       const pod = await functionPod(kube, namespace, 'duration');
       const logs = await kubectl(
-        ['-n', namespace, 'logs', pod.metadata!.name!, '-c', 'cloudbase-install'],
+        ['-n', namespace, 'logs', pod.metadata!.name!, '-c', 'cloudbase-build'],
         '',
         env,
       );
@@ -264,7 +264,7 @@ describe('functions on the local cluster, from kubectl apply to an answer throug
     expect(applied).toMatchObject({ code: 0 });
     const expected = `cloudbase fetch: sha256 mismatch for ${url}: expected ${wrong}, got ${right}; fix the cloudbase.dev/source-sha256 annotation`;
     const failed = await eventually(
-      'the cloudbase-fetch init container to fail with the sha256 mismatch',
+      'the cloudbase-build init container to fail with the sha256 mismatch',
       async () => {
         const pods = await kube.core.listNamespacedPod({
           namespace: tarballNamespace,
@@ -420,9 +420,9 @@ async function describePods(kube: Kube, namespace: string, name: string): Promis
     .join('\n');
 }
 
-/** The termination message of the pod's failed cloudbase-fetch container, if it failed. */
+/** The termination message of the pod's failed cloudbase-build container, if it failed. */
 function fetchFailure(pod: V1Pod): string | undefined {
-  const status = pod.status?.initContainerStatuses?.find((c) => c.name === 'cloudbase-fetch');
+  const status = pod.status?.initContainerStatuses?.find((c) => c.name === 'cloudbase-build');
   const terminated = status?.state?.terminated ?? status?.lastState?.terminated;
   return terminated && terminated.exitCode !== 0 ? terminated.message?.trim() : undefined;
 }

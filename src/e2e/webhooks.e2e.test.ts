@@ -46,7 +46,7 @@ describe('the webhooks, called by the real kube-apiserver over TLS', () => {
     });
     expect(stored.spec?.selector.matchLabels).toEqual({ 'cloudbase.dev/function': 'hello' });
     const podSpec = stored.spec!.template.spec!;
-    expect(podSpec.initContainers?.map((c) => c.name)).toEqual(['cloudbase-fetch', 'cloudbase-install']);
+    expect(podSpec.initContainers?.map((c) => c.name)).toEqual(['cloudbase-build']);
     const container = podSpec.containers.find((c) => c.name === 'function')!;
     expect(container.image).toBe('registry.test/cloudbase/runtime-nodejs22:1.0.0');
     expect(container.command).toEqual(['cloudbase-runtime', 'serve']);
@@ -108,10 +108,7 @@ describe('the webhooks, called by the real kube-apiserver over TLS', () => {
     );
     expect(result.code).toBe(0);
     const object = JSON.parse(result.stdout) as V1Deployment;
-    expect(object.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual([
-      'cloudbase-fetch',
-      'cloudbase-install',
-    ]);
+    expect(object.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual(['cloudbase-build']);
     expect((await kubectl(['-n', namespace, 'get', 'deployment', 'dry'], undefined, env)).code).not.toBe(0);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -23,7 +23,7 @@ describe('cloudbase-runtime', () => {
 
   it.each([
     [[], USAGE],
-    [['build'], `cloudbase-runtime: unknown arguments "build"; ${USAGE}`],
+    [['compile'], `cloudbase-runtime: unknown arguments "compile"; ${USAGE}`],
     [['fetch', 'extra'], `cloudbase-runtime: unknown arguments "fetch extra"; ${USAGE}`],
   ])('exits 2 with the usage for %j', async (argv, line) => {
     expect(await runCli(argv, {}, io())).toBe(2);
@@ -45,6 +45,24 @@ describe('cloudbase-runtime', () => {
     expect(code).toBe(1);
     expect(stderr).toEqual([line]);
     expect(await readFile(terminationLog, 'utf8')).toBe(`${line}\n`);
+  });
+
+  it('build fetches, then installs; a failure names the step it happened in', async () => {
+    const source = path.join(dir, 'source');
+    const workspace = path.join(dir, 'ws');
+    await mkdir(source);
+    await writeFile(path.join(source, 'index.js'), 'export default () => "hi";');
+    const env = {
+      CLOUDBASE_SOURCE: 'configmap:hello-src',
+      CLOUDBASE_SOURCE_DIR: source,
+      CLOUDBASE_WORKSPACE: workspace,
+    };
+    expect(await runCli(['build'], env, io())).toBe(0);
+    expect(await readFile(path.join(workspace, 'index.js'), 'utf8')).toBe('export default () => "hi";');
+
+    const missing = path.join(dir, 'missing');
+    expect(await runCli(['build'], { ...env, CLOUDBASE_SOURCE_DIR: missing }, io())).toBe(1);
+    expect(stderr).toEqual([expect.stringMatching(/^cloudbase fetch: cannot read the ConfigMap hello-src/)]);
   });
 
   it('exits 1 naming the variable when the fetch source is invalid', async () => {

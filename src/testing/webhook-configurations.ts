@@ -72,7 +72,7 @@ export async function registerWebhooks(
   try {
     await eventually(`the API server to call the webhook for namespace ${namespace}`, async () => {
       const result = await kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], probe, env);
-      return result.code === 0 && result.stdout.includes('cloudbase-fetch') ? true : undefined;
+      return result.code === 0 && result.stdout.includes('cloudbase-build') ? true : undefined;
     });
   } catch (error) {
     for (const configuration of configurations) await deleteIfExists(kube, configuration);

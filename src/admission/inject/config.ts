@@ -30,13 +30,8 @@ export const FUNCTION_RESOURCES: V1ResourceRequirements = {
   limits: { memory: '256Mi' },
 };
 
-export const FETCH_RESOURCES: V1ResourceRequirements = {
-  requests: { cpu: '50m', memory: '64Mi' },
-  limits: { memory: '256Mi' },
-};
-
-/** `npm ci` of a real dependency tree needs more memory than the runtime itself. */
-export const INSTALL_RESOURCES: V1ResourceRequirements = {
+/** The build init container: `npm ci` of a real dependency tree needs more memory than the runtime itself. */
+export const BUILD_RESOURCES: V1ResourceRequirements = {
   requests: { cpu: '100m', memory: '128Mi' },
   limits: { memory: '768Mi' },
 };

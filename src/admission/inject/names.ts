@@ -1,8 +1,7 @@
 /** Names of everything the webhook owns in a pod template; `cloudbase-` is reserved for them. */
 export const Injected = {
   functionContainer: 'function',
-  fetchContainer: 'cloudbase-fetch',
-  installContainer: 'cloudbase-install',
+  buildContainer: 'cloudbase-build',
   workspaceVolume: 'cloudbase-workspace',
   sourceVolume: 'cloudbase-source',
   tmpVolume: 'cloudbase-tmp',
@@ -16,9 +15,14 @@ export const INJECTED_IMAGE_ANNOTATION = 'cloudbase.dev/injected-image';
 /** Makes `kubectl logs` and `kubectl exec` pick the function container. */
 export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
+/**
+ * Init containers the webhook owns: today's, and the two that earlier versions injected (cloudbase-fetch,
+ * cloudbase-install), so re-admitting an old template replaces them with today's one.
+ */
 export const INJECTED_INIT_CONTAINERS: readonly string[] = [
-  Injected.fetchContainer,
-  Injected.installContainer,
+  Injected.buildContainer,
+  'cloudbase-fetch',
+  'cloudbase-install',
 ];
 export const INJECTED_VOLUMES: readonly string[] = [
   Injected.workspaceVolume,
