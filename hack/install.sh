@@ -43,3 +43,18 @@ YAML
 echo "installing Cloudbase (kubectl apply -k $DIR, over manifests/overlays/local)"
 "$KUBECTL" apply -k "$DIR" >/dev/null
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase --timeout=180s
+# Ready pods are not yet a reachable webhook: the Service's endpoints reach kube-proxy a moment later, and
+# until then the API server's call is refused (failurePolicy Fail refuses the function). Wait until a
+# server-side dry run of a function is admitted through the webhooks.
+probe='{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"cloudbase-install-probe","namespace":"default",
+"annotations":{"cloudbase.dev/function":"true","cloudbase.dev/source":"configmap:cloudbase-install-probe"}},
+"spec":{"replicas":0,"template":{"spec":{"containers":[{"name":"function"}]}}}}'
+for attempt in $(seq 120); do
+  if out=$("$KUBECTL" apply --dry-run=server -o name -f - <<<"$probe" 2>&1); then
+    echo "Cloudbase admits functions (after $attempt attempts)"
+    exit 0
+  fi
+  sleep 0.5
+done
+echo "Cloudbase's webhooks do not answer after 60 s: $out" >&2
+exit 1
