@@ -50,10 +50,12 @@ export interface RunningWebhookServer {
 }
 
 // Slowloris guards: a client must send its headers within 10 s and its whole request within 30 s; the API
-// server's own webhook timeout is at most 30 s. Idle keep-alive connections are kept a minute for reuse.
+// server's own webhook timeout is at most 30 s. Idle keep-alive connections are kept longer than the API
+// server's client keeps them (Go's transport: 90 s), so the client, not we, closes an idle one: a server that
+// closes first races a request being written on it ("broken pipe", a failed admission).
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
-const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 
 /** Serves the webhooks over HTTPS (TLS 1.2+) from the certificate directory, reloading it when it changes. */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningWebhookServer> {
@@ -98,8 +100,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     app,
     url: `https://${host}:${address.port}`,
     drain() {
+      // Idle connections stay open: closing one races the client writing on it. The next answer on each
+      // says `Connection: close`, and the client closes it.
       draining = true;
-      server?.closeIdleConnections();
     },
     async close() {
       listening = false;
