@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { describeApiError, isConflict, type Kube } from '../kube/client.js';
 import { generateCertificateAuthority, issueServingCertificate, servingDnsNames } from './authority.js';
 import { readWebhookBundles, writeWebhookBundles } from './ca-bundle.js';
-import { planRotation, type RotationStep } from './rotation.js';
+import { everyBundleHolds, planRotation, type RotationStep } from './rotation.js';
 import {
   readCertificateSecrets,
   writeAuthoritySecret,
@@ -72,11 +72,7 @@ export class CertificateManager {
       const webhooks = await readWebhookBundles(kube, this.options.webhookConfiguration);
       const now = new Date();
       const caPem = stored.certificates.authority?.pair.certPem;
-      const allTrust =
-        caPem !== undefined &&
-        webhooks.bundles.length > 0 &&
-        webhooks.bundles.every((bundle) => bundle.some((pem) => samePem(pem, caPem)));
-      if (!allTrust || caPem === undefined) this.trust = undefined;
+      if (caPem === undefined || !everyBundleHolds(webhooks.bundles, caPem)) this.trust = undefined;
       else if (this.trust?.caPem !== caPem) this.trust = { caPem, since: now };
 
       const step = planRotation({
@@ -142,8 +138,4 @@ export class CertificateManager {
       }
     }
   }
-}
-
-function samePem(a: string, b: string): boolean {
-  return a.replace(/\s/g, '') === b.replace(/\s/g, '');
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateCertificateAuthority, issueServingCertificate, servingDnsNames } from './authority.js';
 import {
+  everyBundleHolds,
   needsRenewal,
   planRotation,
   splitPemBundle,
@@ -204,6 +205,18 @@ describe('trustedByAll', () => {
     expect(trustedByAll(leaf.certPem, [], at(DAY))).toBe(false);
     expect(trustedByAll(leaf.certPem, [[ca.certPem]], at(11 * DAY))).toBe(false);
     expect(trustedByAll('not a certificate', [[ca.certPem]], at(DAY))).toBe(false);
+  });
+});
+
+describe('everyBundleHolds', () => {
+  const a = generateCertificateAuthority({ validityDays: 1, now: T0 });
+  const b = generateCertificateAuthority({ validityDays: 1, now: T0 });
+
+  it('needs the CA in every bundle, compared as a certificate; no bundle holds nothing', () => {
+    const reflowed = a.certPem.replace(/\n/g, '\r\n');
+    expect(everyBundleHolds([[reflowed], [b.certPem, a.certPem]], a.certPem)).toBe(true);
+    expect(everyBundleHolds([[a.certPem], [b.certPem]], a.certPem)).toBe(false);
+    expect(everyBundleHolds([], a.certPem)).toBe(false);
   });
 });
 

@@ -157,6 +157,11 @@ export function trustedByAll(
   );
 }
 
+/** Whether every webhook's caBundle holds this CA (compared by certificate, not PEM text); none holds nothing. */
+export function everyBundleHolds(bundles: readonly (readonly string[])[], caPem: string): boolean {
+  return bundles.length > 0 && bundles.every((bundle) => bundle.some((pem) => sameCertificate(pem, caPem)));
+}
+
 /** Splits a PEM bundle (a caBundle, a CA file) into its certificates. */
 export function splitPemBundle(bundle: string): string[] {
   return (

@@ -20,21 +20,7 @@ const ENV_FILE = new URL('../../.cluster/env', import.meta.url);
 
 /** Reads `.cluster/env`; a missing cluster is an error that says how to start one, never a silent skip. */
 export function clusterEnv(): ClusterEnv {
-  if (!existsSync(ENV_FILE)) {
-    throw new Error(`${ENV_FILE.pathname} not found: start the local cluster with 'npm run cluster:up'`);
-  }
-  const values = Object.fromEntries(
-    readFileSync(ENV_FILE, 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('='))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
-  const need = (key: string): string => {
-    const value = values[key];
-    if (value === undefined || value === '')
-      throw new Error(`${ENV_FILE.pathname} has no ${key}; re-run 'npm run cluster:up'`);
-    return value;
-  };
+  const need = keyValueFile(ENV_FILE, "start the local cluster with 'npm run cluster:up'");
   return {
     kubeconfig: need('KUBECONFIG'),
     traefikUrl: need('TRAEFIK_URL'),
@@ -118,23 +104,33 @@ const IMAGES_FILE = new URL('../../.cluster/images.env', import.meta.url);
 
 /** Reads `.cluster/images.env`; missing images are an error that says how to build them. */
 export function clusterImages(): ClusterImages {
-  const hint = "build them with 'bash cluster/build-cloudbase-images.sh' (npm run e2e does)";
-  if (!existsSync(IMAGES_FILE)) throw new Error(`${IMAGES_FILE.pathname} not found: ${hint}`);
-  const values = new Map(
-    readFileSync(IMAGES_FILE, 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('='))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+  const need = keyValueFile(
+    IMAGES_FILE,
+    "build them with 'bash cluster/build-cloudbase-images.sh' (npm run e2e does)",
   );
-  const need = (key: string): string => {
-    const value = values.get(key);
-    if (!value) throw new Error(`${IMAGES_FILE.pathname} has no ${key}: ${hint}`);
-    return value;
-  };
   return {
     runtimeNodejs22: need('RUNTIME_NODEJS22_IMAGE'),
     cloudbase: need('CLOUDBASE_IMAGE'),
     runtimeNodejs22TestCa: need('RUNTIME_NODEJS22_TEST_CA_IMAGE'),
     testTlsDir: need('TEST_TLS_DIR'),
+  };
+}
+
+/**
+ * A `KEY=VALUE` file the cluster scripts write, as a lookup that throws, naming the file, the key and `hint`
+ * (what to run), when the file or a key is missing.
+ */
+function keyValueFile(file: URL, hint: string): (key: string) => string {
+  if (!existsSync(file)) throw new Error(`${file.pathname} not found: ${hint}`);
+  const values = new Map(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+  );
+  return (key) => {
+    const value = values.get(key);
+    if (value === undefined || value === '') throw new Error(`${file.pathname} has no ${key}: ${hint}`);
+    return value;
   };
 }
