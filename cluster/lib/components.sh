@@ -112,7 +112,7 @@ start_apiserver() {
     --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --proxy-client-cert-file="$PKI_DIR/front-proxy-client.crt" \
     --proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
-    --authorization-mode=Node,RBAC --allow-privileged=true --profiling=false
+    --authorization-mode=Node,RBAC --allow-privileged=true --profiling=true
   wait_for kube-apiserver 90 kubectl_admin get --raw /readyz
 }
 

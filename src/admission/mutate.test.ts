@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import jsonPatch from 'fast-json-patch';
+import type { AdmissionFacts } from './inject/config.js';
 import { mutate } from './mutate.js';
 import { admissionRequest, decodePatch, minimalFunction, TEST_CONFIG } from '../testing/fixtures.js';
 
@@ -8,8 +9,8 @@ const IMAGE_22 = 'registry.test/cloudbase/runtime-nodejs22:1.0.0';
 const IMAGE_24 = 'registry.test/cloudbase/runtime-nodejs24:1.0.0';
 
 /** Runs the mutating webhook and returns the object the API server would store. */
-function admit(deployment: V1Deployment): V1Deployment {
-  const { response } = mutate(admissionRequest(deployment), TEST_CONFIG);
+function admit(deployment: V1Deployment, facts: AdmissionFacts = {}): V1Deployment {
+  const { response } = mutate(admissionRequest(deployment), TEST_CONFIG, facts);
   expect(response.allowed).toBe(true);
   const operations = decodePatch(response.patch) as jsonPatch.Operation[];
   return jsonPatch.applyPatch(structuredClone(deployment), operations, true, false).newDocument;
@@ -36,7 +37,11 @@ describe('mutate', () => {
         metadata: {
           name: 'hello',
           namespace: 'demo',
-          annotations: { 'cloudbase.dev/function': 'true', 'cloudbase.dev/source': 'configmap:hello-code' },
+          annotations: {
+            'cloudbase.dev/function': 'true',
+            'cloudbase.dev/source': 'configmap:hello-code',
+            'cloudbase.dev/url': '/demo/hello',
+          },
           labels,
         },
         spec: {
@@ -98,6 +103,7 @@ describe('mutate', () => {
                     { name: 'cloudbase-workspace', mountPath: '/workspace', readOnly: true },
                     { name: 'cloudbase-tmp', mountPath: '/tmp' },
                   ],
+                  lifecycle: { postStart: { exec: { command: ['cloudbase-runtime', 'await-ready'] } } },
                   readinessProbe: {
                     httpGet: { path: '/readyz', port: 'admin', scheme: 'HTTP' },
                     periodSeconds: 1,
@@ -238,6 +244,15 @@ describe('mutate', () => {
       expect(kept.spec!.template.metadata!.annotations!['cloudbase.dev/injected-image']).toBeUndefined();
     });
 
+    it('rewrites cloudbase.dev/url for a new route and host', () => {
+      const stored = admit(minimalFunction());
+      stored.metadata!.annotations!['cloudbase.dev/route'] = '/v2/hello';
+      stored.metadata!.annotations!['cloudbase.dev/host'] = 'fn.example.com';
+      expect(admit(stored).metadata!.annotations!['cloudbase.dev/url']).toBe(
+        'http://fn.example.com/v2/hello',
+      );
+    });
+
     it('rebuilds the fetch step and volumes for a new source', () => {
       const stored = admit(minimalFunction());
       stored.metadata!.annotations!['cloudbase.dev/source'] = 'https://example.com/fn.tgz';
@@ -289,6 +304,92 @@ describe('mutate', () => {
       delete stored.metadata!.annotations!['cloudbase.dev/timeout'];
       const env = admit(stored).spec!.template.spec!.containers[0]!.env!;
       expect(env.map((e) => e.name)).not.toContain('CLOUDBASE_TIMEOUT_MS');
+    });
+  });
+
+  describe('when the spec is null, as a Go client encodes an unset one', () => {
+    it('builds the spec instead of failing', () => {
+      const deployment = { ...minimalFunction(), spec: null } as unknown as V1Deployment;
+      expect(admit(deployment).spec!.selector).toEqual({
+        matchLabels: { 'cloudbase.dev/function': 'hello' },
+      });
+    });
+  });
+
+  describe('when the source ConfigMap needs no build (plain files, no lockfile)', () => {
+    const plain = { configMapKeys: ['index.js', 'package.json', '.npmrc'] };
+
+    it('mounts it read-only as the workspace, with no init container and no emptyDir workspace', () => {
+      const podSpec = admit(minimalFunction(), plain).spec!.template.spec!;
+      expect(podSpec.initContainers).toBeUndefined();
+      expect(podSpec.volumes).toEqual([
+        { name: 'cloudbase-source', configMap: { name: 'hello-code' } },
+        { name: 'cloudbase-tmp', emptyDir: { sizeLimit: '256Mi' } },
+      ]);
+      const container = podSpec.containers[0]!;
+      expect(container.volumeMounts).toEqual([
+        { name: 'cloudbase-source', mountPath: '/workspace', readOnly: true },
+        { name: 'cloudbase-tmp', mountPath: '/tmp' },
+      ]);
+      expect(container.env).toContainEqual({ name: 'CLOUDBASE_SOURCE', value: 'configmap:hello-code' });
+    });
+
+    it('is idempotent, and switches to the build when a lockfile or a nested path appears', () => {
+      const mounted = admit(minimalFunction(), plain);
+      const { response } = mutate(admissionRequest(mounted, 'UPDATE'), TEST_CONFIG, plain);
+      expect(response.patch).toBeUndefined();
+
+      for (const keys of [
+        [...plain.configMapKeys, 'package-lock.json'],
+        ['index.js', 'lib__util.js'],
+      ]) {
+        const built = admit(mounted, { configMapKeys: keys }).spec!.template.spec!;
+        expect(built.initContainers!.map((c) => c.name)).toEqual(['cloudbase-build']);
+        // Owned entries keep their place and new ones are appended: order carries no meaning here.
+        expect(built.volumes!.map((v) => v.name).sort()).toEqual([
+          'cloudbase-source',
+          'cloudbase-tmp',
+          'cloudbase-workspace',
+        ]);
+        expect(built.containers[0]!.volumeMounts).toContainEqual({
+          name: 'cloudbase-workspace',
+          mountPath: '/workspace',
+          readOnly: true,
+        });
+        expect(built.containers[0]!.volumeMounts!.filter((m) => m.mountPath === '/workspace')).toHaveLength(
+          1,
+        );
+        expect(built.containers[0]!.env!.map((e) => e.name)).not.toContain('CLOUDBASE_SOURCE');
+      }
+    });
+
+    it('keeps the build for an https tarball whatever the facts say', () => {
+      const tarball = minimalFunction({
+        'cloudbase.dev/source': 'https://example.com/fn.tgz',
+        'cloudbase.dev/source-sha256': 'b'.repeat(64),
+      });
+      expect(admit(tarball, plain).spec!.template.spec!.initContainers!.map((c) => c.name)).toEqual([
+        'cloudbase-build',
+      ]);
+    });
+  });
+
+  describe('the postStart hook that waits for the runtime', () => {
+    it("keeps a hook of the user's", () => {
+      const deployment = minimalFunction();
+      const hook = { postStart: { exec: { command: ['sh', '-c', 'echo hi'] } } };
+      deployment.spec!.template.spec!.containers[0]!.lifecycle = hook;
+      expect(admit(deployment).spec!.template.spec!.containers[0]!.lifecycle).toEqual(hook);
+    });
+
+    it("is not added to a command of the user's, and removed when the user's command replaces ours", () => {
+      const stored = admit(minimalFunction());
+      const container = stored.spec!.template.spec!.containers[0]!;
+      container.command = ['node', 'server.js'];
+      container.lifecycle = { ...container.lifecycle, preStop: { sleep: { seconds: 5 } } };
+      expect(admit(stored).spec!.template.spec!.containers[0]!.lifecycle).toEqual({
+        preStop: { sleep: { seconds: 5 } },
+      });
     });
   });
 

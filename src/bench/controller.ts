@@ -41,6 +41,7 @@ const controller = startControllerProcess(env, {
   identity: `bench-${namespace}`,
   leaseNamespace: namespace,
   leaseName: 'bench',
+  resyncSeconds: 60,
 });
 let peak = 0;
 const sampler = setInterval(() => {
@@ -74,6 +75,10 @@ try {
     },
   );
   const started = performance.now();
+  // Progress on stderr: where a slow run spends its time (a steady rate, or a stall) shows in the curve.
+  const progress = setInterval(() => {
+    console.error(`${((performance.now() - started) / 1000).toFixed(0)} s: ${routed.size} IngressRoutes`);
+  }, 10_000);
   await pool(names, concurrency, async (name) => {
     await kube.objects.create(deployment(name));
   });
@@ -90,6 +95,7 @@ try {
     }),
   ]).finally(() => {
     clearTimeout(timeout);
+    clearInterval(progress);
     routeWatch.abort();
   });
   const routes_s = (performance.now() - started) / 1000;

@@ -8,10 +8,8 @@
  */
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { KEY_PATH_SEPARATOR } from '../contract/source-files.js';
 import { BuildFailure } from './failure.js';
-
-/** The separator that stands for `/` in a ConfigMap key. */
-export const KEY_PATH_SEPARATOR = '__';
 
 /** The workspace-relative path a key stands for, or why the key is refused. */
 export function decodeConfigMapKey(key: string): { path: string } | { error: string } {

@@ -6,10 +6,8 @@ import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { PodLayout } from '../contract/runtime-env.js';
+import { LOCKFILES } from '../contract/source-files.js';
 import { BuildFailure } from './failure.js';
-
-/** Lockfiles `npm ci` installs from, in npm's order of preference. */
-export const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json'] as const;
 
 export const NPM_CI_ARGS = ['ci', '--omit=dev', '--no-audit', '--no-fund'] as const;
 

@@ -68,4 +68,4 @@ export const PodLayout = {
 } as const;
 
 /** Subcommands of `cloudbase-runtime`. */
-export type RuntimeStep = 'serve' | 'fetch' | 'install' | 'build';
+export type RuntimeStep = 'serve' | 'fetch' | 'install' | 'build' | 'await-ready';

@@ -5,7 +5,8 @@ import type { FunctionSpec } from '../contract/function-spec.js';
 import { isSubset } from '../kube/subset.js';
 import { routeHolder, type RouteClaim } from './desired/conflicts.js';
 import type { FunctionOwner } from './desired/owner.js';
-import { desiredIngressRoute, desiredStripPrefix, functionUrl } from './desired/route.js';
+import { functionUrl } from '../contract/url.js';
+import { desiredIngressRoute, desiredStripPrefix } from './desired/route.js';
 import { desiredService } from './desired/service.js';
 
 /** The kinds of children a function has, in the order they are written (a route only after its backend). */

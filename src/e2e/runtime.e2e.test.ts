@@ -28,7 +28,7 @@ import { startFileServer, type FileServer } from '../testing/file-server.js';
 import { registerWebhooks } from '../testing/webhook-configurations.js';
 import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
 import { defaultRuntimeImages } from '../admission/inject/config.js';
-import { deleteIfExists, type Kube } from '../kube/client.js';
+import { deleteIfExists, readConfigMapKeys, type Kube } from '../kube/client.js';
 
 // The whole path of a function on the local cluster: `kubectl apply` of an example → the real API server
 // calls our webhook (on the host, as in webhooks.e2e.test.ts), which injects the runtime image built from
@@ -115,6 +115,7 @@ describe('functions on the local cluster, from kubectl apply to an answer throug
       const webhook = await startTestWebhookServer({
         host: env.hostIp,
         injection: { runtimeImages: { ...defaultRuntimeImages(), nodejs22: image } },
+        configMapKeys: (ns, name) => readConfigMapKeys(kube, ns, name, 1500),
       });
       webhooks.push(webhook);
       configurations.push(...(await registerWebhooks(kube, env, ns, webhook)));
@@ -178,6 +179,30 @@ describe('functions on the local cluster, from kubectl apply to an answer throug
       },
       240_000,
     );
+
+    it('mounts a ConfigMap without a lockfile as the workspace (no build container), and builds the one with', async () => {
+      const [openfaas, withDependency] = await Promise.all([
+        applied.get('openfaas')!,
+        applied.get('with-dependency')!,
+      ]);
+      await Promise.all([
+        waitReady(kube, namespace, openfaas.name),
+        waitReady(kube, namespace, withDependency.name),
+      ]);
+      const mounted = (await functionPod(kube, namespace, openfaas.name)).spec!;
+      expect(mounted.initContainers).toBeUndefined();
+      expect(mounted.containers[0]!.volumeMounts).toContainEqual({
+        name: 'cloudbase-source',
+        mountPath: '/workspace',
+        readOnly: true,
+      });
+      expect(mounted.containers[0]!.lifecycle?.postStart?.exec?.command).toEqual([
+        'cloudbase-runtime',
+        'await-ready',
+      ]);
+      const built = (await functionPod(kube, namespace, withDependency.name)).spec!;
+      expect(built.initContainers?.map((c) => c.name)).toEqual(['cloudbase-build']);
+    }, 240_000);
 
     it('installed the locked dependency with npm ci, from the registry the ConfigMap .npmrc names', async () => {
       await applied.get('with-dependency');

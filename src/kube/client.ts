@@ -90,6 +90,32 @@ export async function deleteIfExists(kube: Kube, object: KubernetesObject): Prom
   }
 }
 
+/**
+ * The keys of a ConfigMap (`data` and `binaryData`), or undefined when it does not exist or cannot be read
+ * within `timeoutMs`. For admission: a webhook answers within the API server's timeout whatever the API does.
+ */
+export async function readConfigMapKeys(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  timeoutMs: number,
+): Promise<string[] | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  const read = kube.core
+    .readNamespacedConfigMap({ name, namespace })
+    .then((configMap) => [...Object.keys(configMap.data ?? {}), ...Object.keys(configMap.binaryData ?? {})]);
+  try {
+    return await Promise.race([read, timedOut]);
+  } finally {
+    clearTimeout(timer);
+    // A late failure after the timeout must not become an unhandled rejection.
+    read.catch(() => undefined);
+  }
+}
+
 export function statusCode(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
 }

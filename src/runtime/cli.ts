@@ -1,16 +1,15 @@
 /**
- * `cloudbase-runtime <serve|fetch|install|build>`: the runtime image's one executable; the webhook runs `build`
- * (fetch, then install) as the init container and `serve` as the function container.
+ * `cloudbase-runtime <serve|fetch|install|build|await-ready>`: the runtime image's one executable; the webhook
+ * runs `build` (fetch, then install) as the init container, `serve` as the function container and
+ * `await-ready` as its postStart hook. Each step imports its own modules when it runs, so `serve` does not
+ * pay for the build's (tar, npm) at every cold start.
  */
 import type { RuntimeStep } from '../contract/runtime-env.js';
-import { fetchSource } from '../build/fetch.js';
 import { failureLine, writeTerminationMessage } from '../build/failure.js';
-import { install } from '../build/install.js';
 import { RuntimeEnv } from '../contract/runtime-env.js';
-import { serve } from './serve.js';
 
 export const USAGE =
-  'usage: cloudbase-runtime <serve|fetch|install|build>   (configured by CLOUDBASE_* environment variables)';
+  'usage: cloudbase-runtime <serve|fetch|install|build|await-ready>   (configured by CLOUDBASE_* environment variables)';
 
 export interface CliIO {
   stderr: (line: string) => void;
@@ -20,9 +19,14 @@ export interface CliIO {
 type Step = Exclude<RuntimeStep, 'build'>;
 
 const STEPS: Record<Step, (env: NodeJS.ProcessEnv) => Promise<number>> = {
-  serve,
-  fetch: async (env) => (await fetchSource(env), 0),
-  install: async (env) => (await install(env[RuntimeEnv.workspace]?.trim() || '/workspace'), 0),
+  serve: async (env) => (await import('./serve.js')).serve(env),
+  fetch: async (env) => (await (await import('../build/fetch.js')).fetchSource(env), 0),
+  install: async (env) => (
+    await (await import('../build/install.js')).install(env[RuntimeEnv.workspace]?.trim() || '/workspace'),
+    0
+  ),
+  // Never fails: a failed postStart hook would make the kubelet kill the container.
+  'await-ready': async (env) => (await (await import('./await-ready.js')).awaitReady(env), 0),
 };
 
 /** `build` is `fetch` then `install`, so that one init container does both. */
@@ -31,6 +35,7 @@ const SEQUENCES: Record<RuntimeStep, readonly Step[]> = {
   fetch: ['fetch'],
   install: ['install'],
   build: ['fetch', 'install'],
+  'await-ready': ['await-ready'],
 };
 
 /** Runs one step and resolves with the process exit code: 0 done, 1 failed (one line on stderr), 2 usage. */

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { loadRuntimeConfig, type RuntimeConfig } from './config.js';
 import { createRuntimeMetrics } from './http/metrics.js';
 import { loadUserExport } from './loader.js';
+import { assertMountedSourceNeedsNoBuild } from './mounted-source.js';
 import { createLogger } from './logger.js';
 import type { FunctionHandler, FunctionInfo } from './model.js';
 import { startRuntime } from './server.js';
@@ -61,7 +62,10 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<number> {
   const runtime = await startRuntime(config, {
     logger,
     metrics,
-    load: () => loadFunction(config, memoryLimitBytes, logger),
+    load: async () => {
+      await assertMountedSourceNeedsNoBuild(env, config.workspace);
+      return loadFunction(config, memoryLimitBytes, logger);
+    },
   });
   try {
     await runtime.ready;

@@ -22,6 +22,8 @@ export function imageFunction(namespace: string, name: string, route: string, re
         'cloudbase.dev/function': 'true',
         'cloudbase.dev/source': 'image',
         'cloudbase.dev/route': route,
+        // The mutating webhook writes it; a route without a host is its own URL.
+        'cloudbase.dev/url': route,
       },
     },
     spec: {

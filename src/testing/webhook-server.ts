@@ -1,3 +1,4 @@
+import type { ConfigMapKeysLookup } from '../admission/facts.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +39,13 @@ export async function makeCertificates(dir: string, ips: string[] = ['127.0.0.1'
 
 /** Starts the real webhook server on 127.0.0.1 with certificates from `cloudbase certs`. */
 export async function startTestWebhookServer(
-  options: { injection?: InjectionConfig; pollIntervalMs?: number; host?: string } = {},
+  options: {
+    injection?: InjectionConfig;
+    pollIntervalMs?: number;
+    host?: string;
+    /** Reads source ConfigMaps as the controller's webhook does (without it, every source gets the build). */
+    configMapKeys?: ConfigMapKeysLookup;
+  } = {},
 ): Promise<TestWebhookServer> {
   const host = options.host ?? '127.0.0.1';
   const certDir = await mkdtemp(join(tmpdir(), 'cloudbase-webhook-test-'));
@@ -51,6 +58,7 @@ export async function startTestWebhookServer(
     logger: pino({ level: process.env['CLOUDBASE_TEST_LOG'] ?? 'silent' }),
     processMetrics: false,
     certificatePollIntervalMs: options.pollIntervalMs ?? 200,
+    ...(options.configMapKeys === undefined ? {} : { configMapKeys: options.configMapKeys }),
   });
   return {
     server,

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { AdmissionOutcome } from '../admission/decision.js';
 import type { InjectionConfig } from '../admission/inject/config.js';
 import { mutate } from '../admission/mutate.js';
+import { readAdmissionFacts, type ConfigMapKeysLookup } from '../admission/facts.js';
 import { errored } from '../admission/response.js';
 import { objectRef, reviewOf, type AdmissionReview } from '../admission/review.js';
 import { validate, type RouteClaims } from '../admission/validate.js';
@@ -28,6 +29,8 @@ export interface WebhookAppOptions {
   isReady: () => boolean;
   /** Existing functions' routes, when the controller runs in the same process: validation refuses a taken route. */
   routeClaims?: RouteClaims;
+  /** Reads a source ConfigMap's keys, so one that needs no build is mounted as it is (no init container). */
+  configMapKeys?: ConfigMapKeysLookup;
   /** Creates the HTTPS server; server.ts owns TLS and timeouts. Tests and benchmarks may pass their own. */
   serverFactory?: FastifyServerFactory;
 }
@@ -54,13 +57,22 @@ export function buildWebhookApp(options: WebhookAppOptions): FastifyInstance {
     reply.code(404).send({ error: 'Not Found', message: 'no such route' }),
   );
 
-  const admit = (webhook: WebhookName, decide: (review: AdmissionReview) => AdmissionOutcome) =>
+  const admit = (
+    webhook: WebhookName,
+    decide: (review: AdmissionReview) => AdmissionOutcome | Promise<AdmissionOutcome>,
+  ) =>
     app.post<{ Body: AdmissionReview }>(
       `/${webhook}`,
       { schema: { body: admissionReviewSchema } },
       async (request) => answerReview(options, webhook, request.body, decide),
     );
-  admit('mutate', (review) => mutate(review.request!, options.injection));
+  admit('mutate', async (review) =>
+    mutate(
+      review.request!,
+      options.injection,
+      await readAdmissionFacts(review.request!, options.configMapKeys),
+    ),
+  );
   admit('validate', (review) => validate(review.request!, options.routeClaims));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -74,12 +86,12 @@ export function buildWebhookApp(options: WebhookAppOptions): FastifyInstance {
 }
 
 /** Decides one review; an exception becomes a 500 review response with the uid, never a thrown error. */
-function answerReview(
+async function answerReview(
   options: WebhookAppOptions,
   webhook: WebhookName,
   review: AdmissionReview,
-  decide: (review: AdmissionReview) => AdmissionOutcome,
-): AdmissionReview {
+  decide: (review: AdmissionReview) => AdmissionOutcome | Promise<AdmissionOutcome>,
+): Promise<AdmissionReview> {
   const started = performance.now();
   const request = review.request!;
   const context = {
@@ -92,7 +104,7 @@ function answerReview(
   };
   let outcome: AdmissionOutcome;
   try {
-    outcome = decide(review);
+    outcome = await decide(review);
   } catch (error) {
     options.logger.error({ ...context, err: error }, 'admission failed');
     options.metrics.admissionErrors.inc({ webhook, reason: 'internal' });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { InjectionConfig } from '../admission/inject/config.js';
+import type { ConfigMapKeysLookup } from '../admission/facts.js';
 import type { RouteClaims } from '../admission/validate.js';
 import { buildWebhookApp } from './app.js';
 import { CertificateWatcher, type KeyPair } from './certificate-watcher.js';
@@ -33,6 +34,8 @@ export interface WebhookServerOptions {
   configure?: (app: FastifyInstance) => void;
   /** Existing functions' routes (the controller's index), so validation can refuse a taken route. */
   routeClaims?: RouteClaims;
+  /** Reads a source ConfigMap's keys at admission (see WebhookAppOptions). */
+  configMapKeys?: ConfigMapKeysLookup;
   /** Registry to add the webhook's metrics to, shared with the controller in one process. */
   registry?: Registry;
 }
@@ -79,6 +82,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     metrics,
     isReady: () => listening && !draining && (options.isReady?.() ?? true),
     ...(options.routeClaims === undefined ? {} : { routeClaims: options.routeClaims }),
+    ...(options.configMapKeys === undefined ? {} : { configMapKeys: options.configMapKeys }),
     serverFactory: (handler) => {
       server = createServer({ ...initial, minVersion: 'TLSv1.2' }, handler);
       server.headersTimeout = HEADERS_TIMEOUT_MS;

@@ -7,6 +7,15 @@ export interface InjectionConfig {
   runtimeImages: Readonly<Record<Runtime, string>>;
 }
 
+/**
+ * What the webhook read from the cluster for one review, beside the object itself. Each fact is optional:
+ * without it the injection chooses what works in every case.
+ */
+export interface AdmissionFacts {
+  /** Keys of the function's source ConfigMap (`configmap:` sources), when it exists and could be read. */
+  configMapKeys?: readonly string[];
+}
+
 /** The registry and tag of the runtime images a release ships; `--runtime-image` overrides them. */
 export const DEFAULT_RUNTIME_REGISTRY = 'ghcr.io/cloudbase-dev';
 export const RUNTIME_IMAGE_TAG = '0.1.0';

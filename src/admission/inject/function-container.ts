@@ -12,7 +12,8 @@ import { FUNCTION_RESOURCES } from './config.js';
 import { INJECTED_VOLUMES, Injected } from './names.js';
 import { completeSecurityContext } from './security.js';
 import { reconcileOwned } from './owned.js';
-import { tmpMount, workspaceMount } from './volumes.js';
+import type { SourceLayout } from './source-layout.js';
+import { sourceMount, tmpMount, workspaceMount } from './volumes.js';
 
 /**
  * Completes the `function` container in place. Cloudbase owns the `CLOUDBASE_*` variables and its volume
@@ -22,6 +23,7 @@ import { tmpMount, workspaceMount } from './volumes.js';
 export function completeFunctionContainer(
   container: V1Container,
   spec: FunctionSpec,
+  layout: SourceLayout,
   podSpec: V1PodSpec,
   image: string | undefined,
 ): void {
@@ -32,8 +34,9 @@ export function completeFunctionContainer(
   }
   const httpPort = ensurePort(container, Injected.httpPort, PodLayout.httpPort);
   const adminPort = ensurePort(container, Injected.adminPort, PodLayout.adminPort);
-  container.env = reconcileOwnedEnv(container.env, functionEnv(spec, httpPort, adminPort));
-  container.volumeMounts = reconcileOwned(container.volumeMounts, functionMounts(spec), INJECTED_VOLUMES);
+  container.env = reconcileOwnedEnv(container.env, functionEnv(spec, layout, httpPort, adminPort));
+  container.volumeMounts = reconcileOwned(container.volumeMounts, functionMounts(layout), INJECTED_VOLUMES);
+  reconcileReadyHook(container);
   container.readinessProbe ??= probe('/readyz', 1, 3);
   container.livenessProbe ??= probe('/livez', 10, 3);
   if (!hasResources(container)) container.resources = structuredClone(FUNCTION_RESOURCES);
@@ -42,7 +45,44 @@ export function completeFunctionContainer(
   container.terminationMessagePolicy ??= 'FallbackToLogsOnError';
 }
 
-function functionEnv(spec: FunctionSpec, httpPort: number, adminPort: number): V1EnvVar[] {
+/** The postStart hook that holds the kubelet until the runtime is ready (see src/runtime/await-ready.ts). */
+const READY_HOOK_COMMAND = [PodLayout.runtimeCommand, 'await-ready'];
+
+/**
+ * Adds the ready hook when the container runs Cloudbase's runtime and has no postStart hook of the user's;
+ * removes ours when the container no longer runs the runtime (its image may not have `cloudbase-runtime`).
+ */
+function reconcileReadyHook(container: V1Container): void {
+  const runsRuntime =
+    container.args == null &&
+    JSON.stringify(container.command) === JSON.stringify([PodLayout.runtimeCommand, 'serve']);
+  const hook = container.lifecycle?.postStart;
+  const ours = JSON.stringify(hook?.exec?.command) === JSON.stringify(READY_HOOK_COMMAND);
+  if (runsRuntime && hook == null) {
+    container.lifecycle = {
+      ...container.lifecycle,
+      postStart: { exec: { command: [...READY_HOOK_COMMAND] } },
+    };
+  } else if (!runsRuntime && ours) {
+    const rest = { ...container.lifecycle };
+    delete rest.postStart;
+    if (Object.keys(rest).length === 0) delete container.lifecycle;
+    else container.lifecycle = rest;
+  }
+}
+
+function functionEnv(
+  spec: FunctionSpec,
+  layout: SourceLayout,
+  httpPort: number,
+  adminPort: number,
+): V1EnvVar[] {
+  // A mounted ConfigMap is named to the runtime, which refuses to start if it has since gained files that
+  // need the build step (rather than fail on a missing module).
+  const mountedSource =
+    layout === 'mounted' && spec.source.kind === 'configmap'
+      ? [{ name: RuntimeEnv.source, value: `configmap:${spec.source.configMapName}` }]
+      : [];
   return [
     { name: RuntimeEnv.functionName, value: spec.name },
     { name: RuntimeEnv.namespace, value: spec.namespace },
@@ -52,13 +92,21 @@ function functionEnv(spec: FunctionSpec, httpPort: number, adminPort: number): V
     { name: RuntimeEnv.port, value: String(httpPort) },
     { name: RuntimeEnv.adminPort, value: String(adminPort) },
     { name: RuntimeEnv.workspace, value: PodLayout.workspaceDir },
+    ...mountedSource,
     ...(spec.timeoutMs === undefined ? [] : [{ name: RuntimeEnv.timeoutMs, value: String(spec.timeoutMs) }]),
   ];
 }
 
-function functionMounts(spec: FunctionSpec): V1VolumeMount[] {
+function functionMounts(layout: SourceLayout): V1VolumeMount[] {
   // The runtime only reads the code: the workspace is mounted read-only. An image source brings its own code.
-  return spec.source.kind === 'image' ? [tmpMount()] : [workspaceMount(true), tmpMount()];
+  switch (layout) {
+    case 'image':
+      return [tmpMount()];
+    case 'build':
+      return [workspaceMount(true), tmpMount()];
+    case 'mounted':
+      return [sourceMount(PodLayout.workspaceDir), tmpMount()];
+  }
 }
 
 /** The container port named `name`, added with `defaultPort` when missing; returns its number. */

@@ -5,9 +5,10 @@ import type {
   V1PodSpec,
   V1PodTemplateSpec,
 } from '@kubernetes/client-node';
-import { Label, MANAGED_BY } from '../../contract/annotations.js';
+import { Label, MANAGED_BY, StatusAnnotation } from '../../contract/annotations.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
-import type { InjectionConfig } from './config.js';
+import { functionUrl } from '../../contract/url.js';
+import type { AdmissionFacts, InjectionConfig } from './config.js';
 import { completeFunctionContainer } from './function-container.js';
 import { reconcileOwned } from './owned.js';
 import { desiredInitContainers } from './init-containers.js';
@@ -19,16 +20,29 @@ import {
   Injected,
 } from './names.js';
 import { isSubset } from '../../kube/subset.js';
+import { sourceLayout } from './source-layout.js';
 import { desiredVolumes } from './volumes.js';
 
 /**
- * Turns a Deployment into a Cloudbase function, in place: labels, selector, workspace volumes, build init
- * containers and a completed `function` container. Pure apart from mutating its argument, and idempotent:
+ * Turns a Deployment into a Cloudbase function, in place: labels, the URL annotation, selector, workspace
+ * volumes, build init containers and a completed `function` container. Pure apart from mutating its argument, and idempotent:
  * applied to its own output it changes nothing.
  */
-export function injectFunction(deployment: V1Deployment, spec: FunctionSpec, config: InjectionConfig): void {
+export function injectFunction(
+  deployment: V1Deployment,
+  spec: FunctionSpec,
+  config: InjectionConfig,
+  facts: AdmissionFacts = {},
+): void {
+  const layout = sourceLayout(spec, facts.configMapKeys);
   const labels = { [Label.function]: spec.name, [Label.managedBy]: MANAGED_BY };
   deployment.metadata = withLabels(deployment.metadata, labels);
+  // Known from the annotations alone: written here, the controller need not patch every new function (a
+  // write that also wakes every Deployment watcher); it only corrects the value when a route is contested.
+  deployment.metadata.annotations = {
+    ...deployment.metadata.annotations,
+    [StatusAnnotation.url]: functionUrl(spec),
+  };
   const deploymentSpec = (deployment.spec ??= { selector: {}, template: {} });
   // apps/v1 requires a selector; a minimal function leaves it to us. One the user wrote is kept (it is immutable).
   // Go encodes an unset selector as null, so null and absent are the same here.
@@ -40,13 +54,16 @@ export function injectFunction(deployment: V1Deployment, spec: FunctionSpec, con
   const podSpec: V1PodSpec = (template.spec ??= { containers: [] });
 
   const runtimeImage = config.runtimeImages[spec.runtime];
-  podSpec.volumes = reconcileOwned(podSpec.volumes, desiredVolumes(spec), INJECTED_VOLUMES);
-  podSpec.initContainers = placeOwnedFirst(podSpec.initContainers, desiredInitContainers(spec, runtimeImage));
+  podSpec.volumes = reconcileOwned(podSpec.volumes, desiredVolumes(spec, layout), INJECTED_VOLUMES);
+  podSpec.initContainers = placeOwnedFirst(
+    podSpec.initContainers,
+    desiredInitContainers(spec, layout, runtimeImage),
+  );
   if (podSpec.initContainers.length === 0) delete podSpec.initContainers;
 
   const container = functionContainer(podSpec);
   const image = chooseImage(template.metadata, container, spec, runtimeImage);
-  completeFunctionContainer(container, spec, podSpec, image);
+  completeFunctionContainer(container, spec, layout, podSpec, image);
   const annotations = (template.metadata.annotations ??= {});
   annotations[DEFAULT_CONTAINER_ANNOTATION] ??= Injected.functionContainer;
 }

@@ -2,11 +2,12 @@ import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { PodLayout } from '../../contract/runtime-env.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import { Injected } from './names.js';
+import type { SourceLayout } from './source-layout.js';
 
-/** The volumes a function's pod needs: a workspace the build steps fill (none for `image`), the source, /tmp. */
-export function desiredVolumes(spec: FunctionSpec): V1Volume[] {
+/** The volumes a function's pod needs: the workspace the build fills, the source ConfigMap, /tmp. */
+export function desiredVolumes(spec: FunctionSpec, layout: SourceLayout): V1Volume[] {
   const volumes: V1Volume[] = [];
-  if (spec.source.kind !== 'image') {
+  if (layout === 'build') {
     // Bounded so a runaway install cannot fill the node's disk.
     volumes.push({ name: Injected.workspaceVolume, emptyDir: { sizeLimit: '1Gi' } });
   }
@@ -25,8 +26,9 @@ export const workspaceMount = (readOnly: boolean): V1VolumeMount => ({
   readOnly,
 });
 
-export const sourceMount = (): V1VolumeMount => ({
+/** The source ConfigMap, where the build reads it, or (layout `mounted`) as the function's workspace. */
+export const sourceMount = (mountPath: string = PodLayout.sourceDir): V1VolumeMount => ({
   name: Injected.sourceVolume,
-  mountPath: PodLayout.sourceDir,
+  mountPath,
   readOnly: true,
 });

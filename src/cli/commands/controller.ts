@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { FunctionController } from '../../controller/controller.js';
 import { startMetricsServer } from '../../controller/metrics-server.js';
-import { connect, type Kube } from '../../kube/client.js';
+import { connect, readConfigMapKeys, type Kube } from '../../kube/client.js';
 import { CertificateManager } from '../../certs/manager.js';
 import { SecretCertificates } from '../../webhook/secret-certificates.js';
 import type { Logger } from 'pino';
@@ -12,6 +12,9 @@ import { integerFlag, shutdownSignal, UsageError, type Command } from '../comman
 import type { InjectionConfig } from '../../admission/inject/config.js';
 import { startWebhookServer, type CertificateSource } from '../../webhook/server.js';
 import { runtimeImagesFrom } from './webhook.js';
+
+/** How long admission waits to read a source ConfigMap before it chooses the build init container. */
+const CONFIGMAP_READ_TIMEOUT_MS = 1500;
 
 const usage =
   'cloudbase controller [--kubeconfig PATH] [--lease-namespace cloudbase-system] [--lease-name cloudbase-controller] ' +
@@ -206,6 +209,9 @@ export const controllerCommand: Command = {
             registry,
             processMetrics: false,
             routeClaims: controller.claims,
+            // Well inside the webhook configurations' 5 s timeout; a slow read only costs the fast path.
+            configMapKeys: (namespace, name) =>
+              readConfigMapKeys(kube, namespace, name, CONFIGMAP_READ_TIMEOUT_MS),
           });
     synced = true;
     io.stdout(

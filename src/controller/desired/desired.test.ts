@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import { parseFunctionSpec } from '../../contract/parse.js';
 import { claimsOverlap, routeHolder, type RouteClaim } from './conflicts.js';
-import { desiredIngressRoute, desiredStripPrefix, functionUrl, routeRule } from './route.js';
+import { functionUrl } from '../../contract/url.js';
+import { desiredIngressRoute, desiredStripPrefix, routeRule } from './route.js';
 import { desiredService } from './service.js';
 
 const owner = { name: 'hello', namespace: 'demo', uid: '6b1f3c1e-0000-4000-8000-000000000001' };

@@ -51,10 +51,3 @@ export function desiredIngressRoute(spec: FunctionSpec, owner: FunctionOwner): I
   route.validate();
   return route;
 }
-
-/** The `cloudbase.dev/url` status annotation: where the function answers (path, and host when set). */
-export function functionUrl(spec: FunctionSpec): string {
-  return spec.route.host === undefined
-    ? spec.route.pathPrefix
-    : `http://${spec.route.host}${spec.route.pathPrefix}`;
-}
