@@ -2,7 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { ApiException } from '@kubernetes/client-node';
 import { describeApiError, isNamespaceTerminating } from './client.js';
 
-// The Status the API server answers a write into a namespace that is being deleted.
+// The Status the API server answers a write into a namespace that is being deleted, as NamespaceLifecycle
+// builds it (k8s.io/apiserver admission/plugin/namespace/lifecycle): a StatusCause's Go field Type is
+// serialized as "reason".
 const terminating = {
   kind: 'Status',
   apiVersion: 'v1',
@@ -13,7 +15,13 @@ const terminating = {
   details: {
     name: 'fn',
     kind: 'services',
-    causes: [{ reason: 'NamespaceTerminating', type: 'NamespaceTerminating' }],
+    causes: [
+      {
+        reason: 'NamespaceTerminating',
+        message: 'namespace b is being terminated',
+        field: 'metadata.namespace',
+      },
+    ],
   },
   code: 403,
 };

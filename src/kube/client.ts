@@ -132,12 +132,13 @@ export function isNamespaceTerminating(error: unknown): boolean {
   if (statusCode(error) !== 403) return false;
   const causes = (parsedBody((error as ApiException<unknown>).body) as StatusBody | undefined)?.details
     ?.causes;
-  return causes?.some((cause) => cause.type === 'NamespaceTerminating') ?? false;
+  return causes?.some((cause) => cause.reason === 'NamespaceTerminating') ?? false;
 }
 
+/** A Kubernetes Status, as JSON: a StatusCause's type travels as `reason`. */
 interface StatusBody {
   message?: unknown;
-  details?: { causes?: { type?: string }[] };
+  details?: { causes?: { reason?: string }[] };
 }
 
 /** A one-line description of an API error for logs and events: status code and the server's message. */
