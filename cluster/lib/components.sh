@@ -112,10 +112,14 @@ start_apiserver() {
     --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --proxy-client-cert-file="$PKI_DIR/front-proxy-client.crt" \
     --proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
-    --authorization-mode=Node,RBAC --allow-privileged=true --profiling=true
+    --authorization-mode=Node,RBAC --allow-privileged=true --profiling=false
   wait_for kube-apiserver 90 kubectl_admin get --raw /readyz
 }
 
+# --endpointslice-updates-batch-period: a function pod's IP and its readiness reach the API a few ms
+# apart; batched, its EndpointSlice changes once, so Traefik (which paces its rebuilds, see traefik/) routes
+# it at once instead of after its throttle. bench:deploy: ready to first 200 went from 0.15-0.7 s to 0.2-0.36 s.
+# https://kubernetes.io/docs/reference/command-line-tools-reference/kube-controller-manager/
 start_controller_manager() {
   local kc=$STATE_DIR/controller-manager.kubeconfig
   start_component kube-controller-manager "$K8S_BIN/kube-controller-manager" \
@@ -123,7 +127,8 @@ start_controller_manager() {
     --bind-address=127.0.0.1 --leader-elect=false --use-service-account-credentials=true \
     --service-account-private-key-file="$PKI_DIR/sa.key" --root-ca-file="$PKI_DIR/ca.crt" \
     --cluster-signing-cert-file="$PKI_DIR/ca.crt" --cluster-signing-key-file="$PKI_DIR/ca.key" \
-    --service-cluster-ip-range="$SERVICE_CIDR" --profiling=false
+    --service-cluster-ip-range="$SERVICE_CIDR" --profiling=false \
+    --endpointslice-updates-batch-period=150ms
 }
 
 start_scheduler() {

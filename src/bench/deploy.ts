@@ -3,7 +3,8 @@
 // the other to the local cluster with Cloudbase installed in it (hack/install.sh). Prints one JSON line last:
 // {"runs":N,"p50_s":..,"p95_s":..}; the runs themselves go to stderr.
 import { parseArgs } from 'node:util';
-import { clusterEnv, kubectl } from '../testing/cluster.js';
+import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { clusterEnv, clusterKube, kubectl } from '../testing/cluster.js';
 import { functionDeploymentYaml } from '../testing/webhook-configurations.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
@@ -12,6 +13,7 @@ if (!Number.isSafeInteger(runs) || runs < 1 || runs > 200) {
   throw new Error(`--runs ${values.runs}: use a whole number from 1 to 200`);
 }
 const env = clusterEnv();
+const kube = clusterKube(env);
 const namespace = `bench-deploy-${Date.now().toString(36)}`;
 
 /** examples/hello's shape: a ConfigMap with the handler and the smallest annotated Deployment. */
@@ -56,6 +58,32 @@ async function firstOk(url: string, started: number, timeoutMs: number): Promise
   throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
 }
 
+/**
+ * When the run's pod passed each stage, in seconds since `started`, as its watch events arrive: where a slow
+ * run lost its time (scheduling, the kubelet's container start and status relist, readiness, Traefik).
+ */
+async function watchStages(
+  name: string,
+  started: number,
+): Promise<{ stages: Map<string, number>; stop: () => void }> {
+  const stages = new Map<string, number>();
+  const mark = (stage: string): void => {
+    if (!stages.has(stage)) stages.set(stage, (performance.now() - started) / 1000);
+  };
+  const request = await new Watch(kube.config).watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    { labelSelector: `cloudbase.dev/function=${name}` },
+    (_phase: string, pod: V1Pod) => {
+      if (pod.spec?.nodeName) mark('scheduled');
+      const function_ = pod.status?.containerStatuses?.find((c) => c.name === 'function');
+      if (function_?.state?.running) mark('running');
+      if (function_?.ready) mark('ready');
+    },
+    () => undefined,
+  );
+  return { stages, stop: () => request.abort() };
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -67,11 +95,18 @@ try {
   for (let run = 0; run < runs; run++) {
     const name = `fn-${run}`;
     const started = performance.now();
+    const watched = await watchStages(name, started);
     const applied = await kubectl(['apply', '-f', '-'], functionYaml(name));
     if (applied.code !== 0) throw new Error(`kubectl apply of ${name} failed: ${applied.stderr}`);
-    const took = await firstOk(`${env.traefikUrl}/${namespace}/${name}`, started, 120_000);
+    const appliedAt = (performance.now() - started) / 1000;
+    const took = await firstOk(`${env.traefikUrl}/${namespace}/${name}`, started, 120_000).finally(
+      watched.stop,
+    );
     seconds.push(took);
-    console.error(`run ${run + 1}/${runs}: ${took.toFixed(2)} s`);
+    const stages = [['applied', appliedAt], ...watched.stages, ['200', took]] as const;
+    console.error(
+      `run ${run + 1}/${runs}: ${took.toFixed(2)} s (${stages.map(([stage, at]) => `${stage} ${at.toFixed(2)}`).join(', ')})`,
+    );
     // One function at a time on the node, as a user deploying one would see it.
     await kubectl(['-n', namespace, 'delete', 'deployment', name, '--wait=true']);
   }
