@@ -3,7 +3,7 @@
  * Pure: every accepted and rejected value is a unit test.
  */
 import path from 'node:path';
-import { PodLayout, RuntimeEnv } from '../contract/runtime-env.js';
+import { PodLayout, RuntimeEnv, configMapSourceName } from '../contract/runtime-env.js';
 
 export type FetchPlan =
   | { kind: 'configmap'; name: string; dir: string; workspace: string }
@@ -25,8 +25,8 @@ export function planFetch(env: Env, options: PlanOptions = {}): FetchPlan | { er
     };
   const source = env[RuntimeEnv.source]?.trim() ?? '';
   const dir = env[RuntimeEnv.sourceDir]?.trim() || PodLayout.sourceDir;
-  if (source.startsWith('configmap:')) {
-    const name = source.slice('configmap:'.length);
+  const name = configMapSourceName(source);
+  if (name !== undefined) {
     if (name === '')
       return {
         error: `${RuntimeEnv.source}=${JSON.stringify(source)} is not valid: expected configmap:<name>`,

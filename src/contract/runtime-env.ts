@@ -69,3 +69,15 @@ export const PodLayout = {
 
 /** Subcommands of `cloudbase-runtime`. */
 export type RuntimeStep = 'serve' | 'fetch' | 'install' | 'build' | 'await-ready';
+
+/** `CLOUDBASE_SOURCE` for a ConfigMap source: the webhook writes it, the build and the runtime read it. */
+export function configMapSourceValue(configMapName: string): string {
+  return `${CONFIGMAP_SOURCE_PREFIX}${configMapName}`;
+}
+
+/** The ConfigMap named by a `CLOUDBASE_SOURCE` value (maybe empty), or undefined for another source. */
+export function configMapSourceName(value: string): string | undefined {
+  return value.startsWith(CONFIGMAP_SOURCE_PREFIX) ? value.slice(CONFIGMAP_SOURCE_PREFIX.length) : undefined;
+}
+
+const CONFIGMAP_SOURCE_PREFIX = 'configmap:';

@@ -7,15 +7,16 @@
  * finishes a pod's postStart hook before it syncs the pod again, so with this hook that first probe finds the
  * runtime ready. https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/
  *
- * Imports nothing but node:http, so that its own start costs the least. Always exits 0: a failed hook would
+ * Imports only node:http and the env contract, so that its own start costs the least. Always exits 0: a failed hook would
  * make the kubelet kill the container.
  */
 import { get } from 'node:http';
+import { PodLayout, RuntimeEnv } from '../contract/runtime-env.js';
 
 const POLL_MS = 10;
 
 export async function awaitReady(env: NodeJS.ProcessEnv, deadlineMs = 10_000): Promise<boolean> {
-  const port = Number(env['CLOUDBASE_ADMIN_PORT'] ?? 9090);
+  const port = Number(env[RuntimeEnv.adminPort] ?? PodLayout.adminPort);
   const deadline = performance.now() + deadlineMs;
   while (performance.now() < deadline) {
     if (await readyzOk(port)) return true;

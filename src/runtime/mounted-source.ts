@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { isVolumeInternal } from '../build/configmap.js';
-import { RuntimeEnv } from '../contract/runtime-env.js';
+import { RuntimeEnv, configMapSourceName } from '../contract/runtime-env.js';
 import { buildReason } from '../contract/source-files.js';
 
 /**
@@ -12,9 +12,8 @@ export async function assertMountedSourceNeedsNoBuild(
   env: NodeJS.ProcessEnv,
   workspace: string,
 ): Promise<void> {
-  const source = env[RuntimeEnv.source]?.trim();
-  if (source === undefined || !source.startsWith('configmap:')) return;
-  const configMap = source.slice('configmap:'.length);
+  const configMap = configMapSourceName(env[RuntimeEnv.source]?.trim() ?? '');
+  if (configMap === undefined) return;
   let keys: string[];
   try {
     keys = (await readdir(workspace)).filter((name) => !isVolumeInternal(name));

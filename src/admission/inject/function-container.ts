@@ -7,7 +7,12 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import { formatHandler, type FunctionSpec } from '../../contract/function-spec.js';
-import { PodLayout, RuntimeEnv, WEBHOOK_OWNED_ENV } from '../../contract/runtime-env.js';
+import {
+  PodLayout,
+  RuntimeEnv,
+  WEBHOOK_OWNED_ENV,
+  configMapSourceValue,
+} from '../../contract/runtime-env.js';
 import { FUNCTION_RESOURCES } from './config.js';
 import { INJECTED_VOLUMES, Injected } from './names.js';
 import { completeSecurityContext } from './security.js';
@@ -81,7 +86,7 @@ function functionEnv(
   // need the build step (rather than fail on a missing module).
   const mountedSource =
     layout === 'mounted' && spec.source.kind === 'configmap'
-      ? [{ name: RuntimeEnv.source, value: `configmap:${spec.source.configMapName}` }]
+      ? [{ name: RuntimeEnv.source, value: configMapSourceValue(spec.source.configMapName) }]
       : [];
   return [
     { name: RuntimeEnv.functionName, value: spec.name },

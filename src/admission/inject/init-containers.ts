@@ -1,6 +1,6 @@
 import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
 import type { FunctionSpec } from '../../contract/function-spec.js';
-import { PodLayout, RuntimeEnv } from '../../contract/runtime-env.js';
+import { PodLayout, RuntimeEnv, configMapSourceValue } from '../../contract/runtime-env.js';
 import { BUILD_RESOURCES } from './config.js';
 import { Injected } from './names.js';
 import type { SourceLayout } from './source-layout.js';
@@ -25,7 +25,7 @@ export function desiredInitContainers(
   const volumeMounts = [workspaceMount(false), tmpMount()];
   if (source.kind === 'configmap') {
     env.push(
-      { name: RuntimeEnv.source, value: `configmap:${source.configMapName}` },
+      { name: RuntimeEnv.source, value: configMapSourceValue(source.configMapName) },
       { name: RuntimeEnv.sourceDir, value: PodLayout.sourceDir },
     );
     volumeMounts.push(sourceMount());
