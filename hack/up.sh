@@ -33,6 +33,9 @@ bash hack/install.sh
 
 log "deploying examples/hello"
 "$KUBECTL" apply -f examples/hello/function.yaml
+# An unchanged apply is not admitted again, so a hello left by an older Cloudbase would keep its old template
+# (images since pruned); a restart re-admits it with today's injection.
+"$KUBECTL" -n default rollout restart deployment/hello
 "$KUBECTL" -n default rollout status deployment/hello --timeout=180s
 url="$TRAEFIK_URL/hello"
 for _ in $(seq 60); do
