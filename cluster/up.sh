@@ -54,6 +54,11 @@ install_traefik() {
   log "installing Traefik CRDs (from the Traefik $TRAEFIK_VERSION module) and deployment"
   traefik_crds | kubectl_admin apply --server-side -f - >/dev/null
   kubectl_admin wait --for=condition=Established --timeout=60s crd/ingressroutes.traefik.io >/dev/null
+  # The Secret its TLSStore names exists before Traefik starts, so it never runs without it.
+  kubectl_admin create namespace traefik --dry-run=client -o yaml | kubectl_admin apply -f - >/dev/null
+  kubectl_admin -n traefik create secret tls traefik-default-certificate \
+    --cert="$PKI_DIR/traefik-default.crt" --key="$PKI_DIR/traefik-default.key" \
+    --dry-run=client -o yaml | kubectl_admin apply -f - >/dev/null
   kubectl_admin apply -f "$REPO_DIR/traefik/traefik.yaml" >/dev/null
   log "waiting for Traefik's 2 replicas"
   kubectl_admin -n traefik rollout status deployment/traefik --timeout=180s

@@ -43,6 +43,7 @@ TRAEFIK_NODE_PORT=30080
 PAUSE_IMAGE=registry.local/cloudbase/pause:$PAUSE_VERSION
 NODE_IMAGE=registry.local/cloudbase/node:$NODE_VERSION
 TRAEFIK_IMAGE=registry.local/cloudbase/traefik:$TRAEFIK_VERSION
+TRAEFIK_DEFAULT_CERT_CN=cloudbase-traefik-default
 
 CONTAINERD_ROOT=$STATE_DIR/containerd
 CONTAINERD_STATE=/run/cloudbase-containerd

@@ -77,6 +77,9 @@ make_pki() {
   make_cert scheduler "/CN=system:kube-scheduler" clientAuth ""
   make_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth ""
   make_cert kube-proxy "/CN=system:kube-proxy" clientAuth ""
+  # Traefik's default TLS certificate (traefik/traefik.yaml, TLSStore "default"). Without one, Traefik
+  # generates a new RSA-2048 key at every configuration rebuild (traefik/traefik#7831).
+  make_cert traefik-default "/CN=$TRAEFIK_DEFAULT_CERT_CN" serverAuth "DNS:traefik.invalid"
   write_kubeconfig admin "$KUBECONFIG_ADMIN"
   local c
   for c in controller-manager scheduler kubelet kube-proxy; do

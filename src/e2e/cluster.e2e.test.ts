@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
@@ -118,6 +119,34 @@ spec:
       500,
     );
     expect(body).toBe(`echo /${namespace}/echo/x`);
+  });
+
+  it('gives every Traefik replica the default certificate from its TLSStore', async () => {
+    // Without one, Traefik generates a new key pair at every configuration rebuild (traefik/traefik#7831).
+    // Traefik lists its default certificate in its metrics; a replica that did not load the TLSStore's
+    // Secret would list only a certificate of its own making.
+    const secret = await kube.core.readNamespacedSecret({
+      name: 'traefik-default-certificate',
+      namespace: 'traefik',
+    });
+    const certificate = new X509Certificate(Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64'));
+    const serial = BigInt(`0x${certificate.serialNumber}`).toString();
+    const pods = await kube.core.listNamespacedPod({
+      namespace: 'traefik',
+      labelSelector: 'app.kubernetes.io/name=traefik',
+      fieldSelector: 'status.phase=Running',
+    });
+    expect(pods.items.length).toBeGreaterThanOrEqual(2);
+    for (const pod of pods.items) {
+      const metrics = await kube.core.connectGetNamespacedPodProxyWithPath({
+        name: `${pod.metadata?.name ?? ''}:9000`,
+        namespace: 'traefik',
+        path: 'metrics',
+      });
+      expect(metrics).toContain(
+        `cn="${certificate.subject.replace(/^CN=/, '')}",sans="traefik.invalid",serial="${serial}"`,
+      );
+    }
   });
 
   it('answers 404 through Traefik for a path no route matches', async () => {
