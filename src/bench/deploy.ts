@@ -3,7 +3,7 @@
 // the other to the local cluster with Cloudbase installed in it (hack/install.sh). Prints one JSON line last:
 // {"runs":N,"p50_s":..,"p95_s":..}; the runs themselves go to stderr.
 import { parseArgs } from 'node:util';
-import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { DiscoveryV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { clusterEnv, clusterKube, kubectl } from '../testing/cluster.js';
 import { functionDeploymentYaml } from '../testing/webhook-configurations.js';
 
@@ -14,6 +14,7 @@ if (!Number.isSafeInteger(runs) || runs < 1 || runs > 200) {
 }
 const env = clusterEnv();
 const kube = clusterKube(env);
+const discovery = kube.config.makeApiClient(DiscoveryV1Api);
 const namespace = `bench-deploy-${Date.now().toString(36)}`;
 
 /** examples/hello's shape: a ConfigMap with the handler and the smallest annotated Deployment. */
@@ -84,6 +85,36 @@ async function watchStages(
   return { stages, stop: () => request.abort() };
 }
 
+/**
+ * Waits until a deleted function has left no trace the next run would share the node with: no pod, no
+ * children (Kubernetes' garbage collector removes them after the Deployment), its route answering 404, and
+ * then Traefik's provider throttle (1 s, traefik/traefik.yaml) passed, since that 404 was a rebuild.
+ */
+async function untilGone(name: string): Promise<void> {
+  const deadline = performance.now() + 120_000;
+  const selector = { namespace, labelSelector: `cloudbase.dev/function=${name}` };
+  for (;;) {
+    const [pods, services, slices, route] = await Promise.all([
+      kube.core.listNamespacedPod(selector),
+      kube.core.listNamespacedService({ namespace }),
+      discovery.listNamespacedEndpointSlice({ namespace }),
+      fetch(`${env.traefikUrl}/${namespace}/${name}`).then(async (response) => {
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    ]);
+    if (pods.items.length === 0 && services.items.length === 0 && slices.items.length === 0 && route === 404)
+      break;
+    if (performance.now() > deadline)
+      throw new Error(`function ${name} still not gone 120 s after its deletion`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // Then a random pause up to 1 s: waiting for this run's teardown would otherwise start every run at the same
+  // phase of the kubelet's 1 s relist (the teardown is seen on a relist), always lucky or always not, where a
+  // user's `kubectl apply` comes at any moment.
+  await new Promise((resolve) => setTimeout(resolve, 1_100 + Math.random() * 1_000));
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -107,8 +138,10 @@ try {
     console.error(
       `run ${run + 1}/${runs}: ${took.toFixed(2)} s (${stages.map(([stage, at]) => `${stage} ${at.toFixed(2)}`).join(', ')})`,
     );
-    // One function at a time on the node, as a user deploying one would see it.
+    // One function at a time on the node, as a user deploying one would see it: the next run starts once
+    // this one is gone, so it does not share the kubelet and Traefik with this one's teardown.
     await kubectl(['-n', namespace, 'delete', 'deployment', name, '--wait=true']);
+    await untilGone(name);
   }
 } finally {
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
