@@ -1,3 +1,8 @@
+/**
+ * The load loop the benchmarks share: `concurrency` keep-alive loops, one request at a time each, for a fixed
+ * time; every answered request's latency kept, so rounds can be pooled into one result. `bench:webhook`
+ * POSTs over HTTPS (this file), `bench:runtime` GETs over plain HTTP (runtime-load.ts).
+ */
 import { Agent, request } from 'node:https';
 
 export interface LoadResult {
@@ -5,6 +10,56 @@ export interface LoadResult {
   p50_ms: number;
   p99_ms: number;
   errors: number;
+}
+
+/** One measured window: every successful request's latency, the failures, and the wall time. */
+export interface LoadRound {
+  latenciesMs: number[];
+  errors: number;
+  seconds: number;
+  /** CPU seconds the server used in the window, when known. */
+  serverCpuSeconds?: number;
+}
+
+/** A LoadResult, plus the server's CPU time per answered request when every round measured it. */
+export type MergedResult = LoadResult & { server_cpu_us_per_request?: number };
+
+/** Calls `send` from `concurrency` loops for `durationMs`; `send` resolves true for an answered request. */
+export async function measureRound(
+  concurrency: number,
+  durationMs: number,
+  send: () => Promise<boolean>,
+): Promise<LoadRound> {
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + durationMs;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      if (await send()) latenciesMs.push(performance.now() - t0);
+      else errors += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { latenciesMs, errors, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Several rounds against the same server as one result: total requests over total time, pooled quantiles. */
+export function mergeRounds(rounds: readonly LoadRound[]): MergedResult {
+  const latencies = rounds.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const result: MergedResult = {
+    rps: seconds > 0 ? Math.round(latencies.length / seconds) : 0,
+    p50_ms: round(quantile(latencies, 0.5)),
+    p99_ms: round(quantile(latencies, 0.99)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+  };
+  if (latencies.length > 0 && rounds.every((r) => r.serverCpuSeconds !== undefined)) {
+    const cpu = rounds.reduce((sum, r) => sum + r.serverCpuSeconds!, 0);
+    result.server_cpu_us_per_request = Math.round((cpu / latencies.length) * 1e7) / 10;
+  }
+  return result;
 }
 
 export interface LoadOptions {
@@ -16,31 +71,16 @@ export interface LoadOptions {
   durationMs: number;
 }
 
-/** Sends `body` to `path` from `concurrency` keep-alive connections for `durationMs`; measures each request. */
+/** Sends `body` to `path` over HTTPS from `concurrency` keep-alive connections for `durationMs`. */
 export async function driveLoad(options: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency, ca: options.ca });
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + options.durationMs;
-  const started = performance.now();
-  const worker = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      const t0 = performance.now();
-      const ok = await post(agent, options);
-      if (ok) latencies.push(performance.now() - t0);
-      else errors += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    rps: Math.round(latencies.length / elapsed),
-    p50_ms: round(quantile(latencies, 0.5)),
-    p99_ms: round(quantile(latencies, 0.99)),
-    errors,
-  };
+  try {
+    return mergeRounds([
+      await measureRound(options.concurrency, options.durationMs, () => post(agent, options)),
+    ]);
+  } finally {
+    agent.destroy();
+  }
 }
 
 function post(agent: Agent, options: LoadOptions): Promise<boolean> {

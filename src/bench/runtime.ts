@@ -15,7 +15,8 @@ import {
   type ServerChild,
 } from './runtime-children.js';
 import { writeHelloWorkspace } from './runtime-hello.js';
-import { driveHttpLoad, mergeRounds, type LoadRound } from './runtime-load.js';
+import { mergeRounds, type LoadRound } from './load.js';
+import { driveHttpLoad } from './runtime-load.js';
 
 const { values } = parseArgs({
   options: {
