@@ -1,4 +1,7 @@
+import { StatusAnnotation } from '../contract/annotations.js';
+import type { FunctionSpec } from '../contract/function-spec.js';
 import { isFunction, parseFunctionSpec, type ParseResult } from '../contract/parse.js';
+import { creationTime, type PreviousObject } from '../routing/claim.js';
 import type { AdmissionRequest } from './review.js';
 
 /**
@@ -22,4 +25,39 @@ export function unexpectedKind(request: AdmissionRequest): string | undefined {
   const { group, version, kind } = request.kind;
   if (group === 'apps' && version === 'v1' && kind === 'Deployment') return undefined;
   return `cloudbase webhooks handle apps/v1 Deployments, not ${group === '' ? '' : `${group}/`}${version} ${kind}; check the webhook configuration's rules`;
+}
+
+/** The stored object of an UPDATE, as the claim record needs it: its function spec (if any) and its claim. */
+export function previousObject(request: AdmissionRequest): PreviousObject | undefined {
+  const old = request.oldObject;
+  if (old == null) return undefined;
+  return {
+    spec: specOf(old.metadata?.annotations, old.metadata?.name ?? request.name ?? '', request),
+    claim: old.metadata?.annotations?.[StatusAnnotation.claim],
+    createdAt: creationTime(old),
+  };
+}
+
+/** The function name and route of an UPDATE's stored object, to tell whether the request changes them. */
+export function previousSpec(request: AdmissionRequest): FunctionSpec | undefined {
+  return previousObject(request)?.spec;
+}
+
+function specOf(
+  annotations: Record<string, string> | undefined,
+  name: string,
+  request: AdmissionRequest,
+): FunctionSpec | undefined {
+  if (!isFunction(annotations)) return undefined;
+  const parsed = parseFunctionSpec({
+    annotations,
+    name,
+    namespace: request.namespace ?? request.oldObject?.metadata?.namespace ?? '',
+  });
+  return parsed.ok ? parsed.spec : undefined;
+}
+
+/** `namespace/name` of the request's Deployment: the key its claim is stored under. */
+export function functionKey(request: AdmissionRequest, spec: FunctionSpec): string {
+  return `${spec.namespace}/${request.object?.metadata?.name ?? request.name ?? ''}`;
 }

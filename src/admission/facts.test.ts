@@ -10,13 +10,14 @@ describe('readAdmissionFacts', () => {
       return ['index.js'];
     });
     expect(asked).toEqual(['demo/hello-code']);
-    expect(facts).toEqual({ configMapKeys: ['index.js'] });
+    expect(facts).toEqual({ now: expect.any(Date), configMapKeys: ['index.js'] });
   });
 
   it('leaves the fact out when the lookup fails or finds nothing', async () => {
     const request = admissionRequest(minimalFunction());
-    expect(await readAdmissionFacts(request, async () => undefined)).toEqual({});
-    expect(await readAdmissionFacts(request, () => Promise.reject(new Error('HTTP 403')))).toEqual({});
+    const onlyTime = { now: expect.any(Date) };
+    expect(await readAdmissionFacts(request, async () => undefined)).toEqual(onlyTime);
+    expect(await readAdmissionFacts(request, () => Promise.reject(new Error('HTTP 403')))).toEqual(onlyTime);
   });
 
   it('asks nothing for other sources, invalid functions, deletes, or without a lookup', async () => {
@@ -33,9 +34,11 @@ describe('readAdmissionFacts', () => {
       admissionRequest(minimalFunction(), 'DELETE'),
       admissionRequest(null),
     ]) {
-      expect(await readAdmissionFacts(request, lookup)).toEqual({});
+      expect(await readAdmissionFacts(request, lookup)).toEqual({ now: expect.any(Date) });
     }
-    expect(await readAdmissionFacts(admissionRequest(minimalFunction()), undefined)).toEqual({});
+    expect(await readAdmissionFacts(admissionRequest(minimalFunction()), undefined)).toEqual({
+      now: expect.any(Date),
+    });
     expect(asked).toEqual([]);
   });
 });

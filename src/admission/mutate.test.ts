@@ -7,10 +7,11 @@ import { admissionRequest, decodePatch, minimalFunction, TEST_CONFIG } from '../
 
 const IMAGE_22 = 'registry.test/cloudbase/runtime-nodejs22:1.0.0';
 const IMAGE_24 = 'registry.test/cloudbase/runtime-nodejs24:1.0.0';
+const NOW = new Date('2026-12-01T10:00:00.000Z');
 
 /** Runs the mutating webhook and returns the object the API server would store. */
 function admit(deployment: V1Deployment, facts: AdmissionFacts = {}): V1Deployment {
-  const { response } = mutate(admissionRequest(deployment), TEST_CONFIG, facts);
+  const { response } = mutate(admissionRequest(deployment), TEST_CONFIG, { now: NOW, ...facts });
   expect(response.allowed).toBe(true);
   const operations = decodePatch(response.patch) as jsonPatch.Operation[];
   return jsonPatch.applyPatch(structuredClone(deployment), operations, true, false).newDocument;
@@ -41,6 +42,7 @@ describe('mutate', () => {
             'cloudbase.dev/function': 'true',
             'cloudbase.dev/source': 'configmap:hello-code',
             'cloudbase.dev/url': '/demo/hello',
+            'cloudbase.dev/claim': '2026-12-01T10:00:00.000Z hello web:*/demo/hello',
           },
           labels,
         },
@@ -430,6 +432,50 @@ describe('mutate', () => {
     });
   });
 
+  describe('the claim and URL it records', () => {
+    it('replaces a claim the user wrote on CREATE with one made now', () => {
+      const forged = minimalFunction({
+        'cloudbase.dev/claim': '2000-01-01T00:00:00.000Z hello web:*/demo/hello',
+      });
+      expect(admit(forged).metadata!.annotations!['cloudbase.dev/claim']).toBe(
+        '2026-12-01T10:00:00.000Z hello web:*/demo/hello',
+      );
+    });
+
+    it('keeps the stored claim on an UPDATE that keeps the route, whatever the request says', () => {
+      const stored = admit(minimalFunction());
+      const edited = structuredClone(stored);
+      edited.metadata!.annotations!['cloudbase.dev/claim'] =
+        '2000-01-01T00:00:00.000Z hello web:*/demo/hello';
+      const later = { now: new Date('2026-12-24T00:00:00Z') };
+      const { response } = mutate(admissionRequest(edited, 'UPDATE', stored), TEST_CONFIG, later);
+      expect(decodePatch(response.patch)).toEqual([
+        {
+          op: 'replace',
+          path: '/metadata/annotations/cloudbase.dev~1claim',
+          value: '2026-12-01T10:00:00.000Z hello web:*/demo/hello',
+        },
+      ]);
+    });
+
+    it('writes no URL for a route the function will not get, and removes one it had', () => {
+      const routes = { decide: () => ({ kind: 'not-granted' as const, problem: 'not granted' }) };
+      const stored = admit(minimalFunction());
+      expect(stored.metadata!.annotations!['cloudbase.dev/url']).toBe('/demo/hello');
+      expect(admit(stored, { routes }).metadata!.annotations!['cloudbase.dev/url']).toBeUndefined();
+    });
+
+    it('changes nothing in a Deployment that is being deleted', () => {
+      const deleting = minimalFunction({ 'cloudbase.dev/runtime': 'nope' });
+      deleting.metadata!.deletionTimestamp = new Date();
+      const request = admissionRequest(deleting, 'UPDATE');
+      expect(mutate(request, TEST_CONFIG)).toEqual({
+        response: allowedResponse(request.uid),
+        decision: 'skipped',
+      });
+    });
+  });
+
   describe.each(['DELETE', 'CONNECT'] as const)('when given a %s request', (operation) => {
     it('allows it before any work, without a patch', () => {
       const request = admissionRequest(null, operation);
@@ -491,3 +537,7 @@ describe('mutate', () => {
     });
   });
 });
+
+function allowedResponse(uid: string) {
+  return { uid, allowed: true, status: { code: 200 } };
+}

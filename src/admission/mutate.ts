@@ -1,12 +1,15 @@
 import jsonPatch from 'fast-json-patch';
 import { formatErrors } from '../contract/parse.js';
-import { contractOf, unexpectedKind } from './contract-of.js';
+import { contractOf, functionKey, previousObject, unexpectedKind } from './contract-of.js';
 import type { AdmissionOutcome } from './decision.js';
 import type { AdmissionFacts, InjectionConfig } from './inject/config.js';
-import { injectFunction } from './inject/mutate.js';
+import { injectFunction, type FunctionStatus } from './inject/mutate.js';
 import { allowed, badRequest, denied, patched } from './response.js';
 import type { AdmissionRequest } from './review.js';
 import type { V1Deployment } from '@kubernetes/client-node';
+import { admittedClaim } from '../routing/claim.js';
+import { functionUrl } from '../contract/url.js';
+import type { FunctionSpec } from '../contract/function-spec.js';
 
 /**
  * The mutating webhook: turns an annotated Deployment into a function. The patch is the diff between the
@@ -23,6 +26,10 @@ export function mutate(
   }
   const kindProblem = unexpectedKind(request);
   if (kindProblem !== undefined) return { response: badRequest(uid, kindProblem), decision: 'invalid' };
+  // A Deployment being deleted is only losing finalizers (the garbage collector's updates): never block or
+  // change that, or a foreground delete hangs.
+  if (request.object?.metadata?.deletionTimestamp != null)
+    return { response: allowed(uid), decision: 'skipped' };
   const contract = contractOf(request);
   if (contract === undefined || request.object == null)
     return { response: allowed(uid), decision: 'skipped' };
@@ -31,13 +38,29 @@ export function mutate(
     return { response: denied(uid, formatErrors(contract.errors)), decision: 'denied' };
   }
   const mutated = copyForInjection(request.object);
-  injectFunction(mutated, contract.spec, config, facts);
+  injectFunction(mutated, contract.spec, config, facts, statusOf(request, contract.spec, facts));
   const operations = jsonPatch.compare(request.object, mutated);
   return {
     response: patched(uid, operations),
     decision: operations.length === 0 ? 'unchanged' : 'patched',
     functionName: contract.spec.name,
   };
+}
+
+/**
+ * The claim to record and the URL to show: a new or changed name or route is claimed now (see
+ * routing/claim.ts); the URL only when the route will be the function's, as far as the webhook can see.
+ */
+function statusOf(request: AdmissionRequest, spec: FunctionSpec, facts: AdmissionFacts): FunctionStatus {
+  const now = facts.now ?? new Date();
+  const claim = admittedClaim(
+    spec,
+    request.operation === 'UPDATE' ? previousObject(request) : undefined,
+    now,
+  );
+  if (facts.routes === undefined) return { claim: claim.value, url: functionUrl(spec) };
+  const ownership = facts.routes.decide({ key: functionKey(request, spec), spec, claimedAt: claim.at });
+  return { claim: claim.value, url: ownership.kind === 'owner' ? functionUrl(spec) : undefined };
 }
 
 /**

@@ -4,6 +4,8 @@ import jsonPatch from 'fast-json-patch';
 import { mutate } from './mutate.js';
 import { validate } from './validate.js';
 import { admissionRequest, decodePatch, minimalFunction, TEST_CONFIG } from '../testing/fixtures.js';
+import { claimOn } from '../testing/specs.js';
+import { RouteTable } from '../routing/table.js';
 
 function mutated(d: V1Deployment): V1Deployment {
   const operations = decodePatch(
@@ -91,47 +93,99 @@ describe('validate', () => {
 });
 
 describe('validate, beside the controller', () => {
-  const holder = mutated(minimalFunction({ 'cloudbase.dev/route': '/shop' }));
-  holder.metadata!.name = 'first';
-  holder.metadata!.creationTimestamp = new Date('2026-01-01T00:00:00Z');
-  const claims = {
-    competitors: () => [
-      {
-        key: 'demo/first',
-        spec: {
-          name: 'first',
-          namespace: 'demo',
-          runtime: 'nodejs22' as const,
-          source: { kind: 'image' as const },
-          handler: { modulePath: 'index.js' },
-          signature: 'fetch' as const,
-          trigger: 'http' as const,
-          route: { pathPrefix: '/shop', entrypoints: ['web'] },
-        },
-        createdAt: new Date('2026-01-01T00:00:00Z'),
-      },
-    ],
+  const NOW = new Date('2026-12-01T00:00:00Z');
+  const shop = claimOn('team-a/shop', '/shop', '2026-01-01T00:00:00Z');
+  const table = new RouteTable();
+  table.update(shop.key, shop);
+  /** A function in `namespace` as the mutating webhook (with the table) leaves it. */
+  const admitted = (namespace: string, name: string, annotations: Record<string, string>): V1Deployment => {
+    const d = minimalFunction(annotations);
+    d.metadata!.name = name;
+    d.metadata!.namespace = namespace;
+    const operations = decodePatch(
+      mutate(admissionRequest(d), TEST_CONFIG, { now: NOW, routes: table }).response.patch,
+    ) as jsonPatch.Operation[];
+    return jsonPatch.applyPatch(structuredClone(d), operations, true, false).newDocument;
   };
+  const decide = (request: ReturnType<typeof admissionRequest>) => validate(request, table, NOW);
 
-  it('denies a new function whose route another function holds, naming the holder', () => {
-    const request = admissionRequest(mutated(minimalFunction({ 'cloudbase.dev/route': '/shop' })));
-    expect(validate(request, claims).response.status).toEqual({
+  it('denies a new function in another namespace whose route overlaps a held one, naming the holder', () => {
+    const request = admissionRequest(
+      admitted('team-b', 'checkout', { 'cloudbase.dev/route': '/shop/checkout' }),
+    );
+    expect(decide(request).response.status).toEqual({
       code: 403,
       reason: 'Forbidden',
       message:
-        'cloudbase.dev/route: the route /shop is held by function demo/first; choose another route or host',
+        'cloudbase.dev/route: the route /shop/checkout on any host (entrypoints web) overlaps /shop on any host (entrypoints web), held by function team-a/shop, which claimed it first (2026-01-01T00:00:00.000Z); choose another route or host',
     });
   });
 
-  it('allows the holder itself to be updated', () => {
-    const request = admissionRequest(holder, 'UPDATE');
-    expect(validate(request, claims).decision).toBe('allowed');
+  it('denies an old Deployment that moves onto a held route: its claim is the move, not its creation', () => {
+    const old = admitted('team-b', 'old', { 'cloudbase.dev/route': '/old' });
+    old.metadata!.creationTimestamp = new Date('2025-01-01T00:00:00Z');
+    const moved = structuredClone(old);
+    moved.metadata!.annotations!['cloudbase.dev/route'] = '/shop';
+    const patch = mutate(admissionRequest(moved, 'UPDATE', old), TEST_CONFIG, { now: NOW, routes: table });
+    const stored = jsonPatch.applyPatch(
+      structuredClone(moved),
+      decodePatch(patch.response.patch) as jsonPatch.Operation[],
+      true,
+      false,
+    ).newDocument;
+    expect(stored.metadata!.annotations!['cloudbase.dev/claim']).toBe(
+      '2026-12-01T00:00:00.000Z old web:*/shop',
+    );
+    expect(stored.metadata!.annotations!['cloudbase.dev/url']).toBeUndefined();
+    const result = decide(admissionRequest(stored, 'UPDATE', old));
+    expect(result.decision).toBe('denied');
+    expect(result.response.status.message).toContain('is held by function team-a/shop');
   });
 
-  it('allows a route on another host', () => {
-    const request = admissionRequest(
-      mutated(minimalFunction({ 'cloudbase.dev/route': '/shop', 'cloudbase.dev/host': 'shop.example.com' })),
+  it('allows an update that keeps the name and route of a function without its route, with a warning', () => {
+    const loser = admitted('team-b', 'loser', { 'cloudbase.dev/route': '/shop' });
+    const scaled = structuredClone(loser);
+    scaled.spec!.replicas = 3;
+    const result = decide(admissionRequest(scaled, 'UPDATE', loser));
+    expect(result.decision).toBe('allowed');
+    expect(result.response.warnings?.[0]).toMatch(
+      /is held by function team-a\/shop.*; until then this function gets no route$/,
     );
-    expect(validate(request, claims).decision).toBe('allowed');
+  });
+
+  it('allows any update of a Deployment being deleted (the garbage collector removing finalizers)', () => {
+    const loser = admitted('team-b', 'loser', { 'cloudbase.dev/route': '/shop' });
+    const deleting = structuredClone(loser);
+    deleting.metadata!.deletionTimestamp = new Date();
+    deleting.metadata!.annotations!['cloudbase.dev/route'] = '/shop/elsewhere';
+    expect(decide(admissionRequest(deleting, 'UPDATE', loser)).decision).toBe('skipped');
+  });
+
+  it('denies a second Deployment declaring a function name in use in the namespace', () => {
+    const table2 = new RouteTable();
+    const first = claimOn('team-a/foo-v1', '/v1', '2026-01-01T00:00:00Z', {
+      'cloudbase.dev/function': 'foo',
+    });
+    table2.update(first.key, first);
+    const d = minimalFunction({ 'cloudbase.dev/function': 'foo', 'cloudbase.dev/route': '/v2' });
+    d.metadata!.name = 'foo-v2';
+    d.metadata!.namespace = 'team-a';
+    const result = validate(admissionRequest(d), table2, NOW);
+    expect(result.response.status.message).toBe(
+      'cloudbase.dev/function: the function name "foo" is taken in namespace team-a by Deployment team-a/foo-v1 (claimed 2026-01-01T00:00:00.000Z); one name has one Service, so choose another name with cloudbase.dev/function',
+    );
+  });
+
+  it('allows the holder itself to be updated, a nested route in its own namespace, and another host', () => {
+    const holder = admitted('team-a', 'shop', { 'cloudbase.dev/route': '/shop' });
+    holder.metadata!.annotations!['cloudbase.dev/claim'] = '2026-01-01T00:00:00.000Z shop web:*/shop';
+    expect(decide(admissionRequest(holder, 'UPDATE')).decision).toBe('allowed');
+    const nested = admitted('team-a', 'checkout', { 'cloudbase.dev/route': '/shop/checkout' });
+    expect(decide(admissionRequest(nested)).decision).toBe('allowed');
+    const hosted = admitted('team-a', 'other', {
+      'cloudbase.dev/route': '/shop',
+      'cloudbase.dev/host': 'x.example',
+    });
+    expect(decide(admissionRequest(hosted)).decision).toBe('allowed');
   });
 });

@@ -21,6 +21,11 @@ export const Annotation = {
 /** Annotations Cloudbase itself writes on a function (status a user reads with kubectl). */
 export const StatusAnnotation = {
   url: 'cloudbase.dev/url',
+  /**
+   * When the function claimed its name and route, and which: `<RFC 3339 time> <function> <route>`. Written
+   * by the mutating webhook (a user's value is replaced), read by route ownership (src/routing/claim.ts).
+   */
+  claim: 'cloudbase.dev/claim',
 } as const;
 
 /** Every `cloudbase.dev/*` key Cloudbase knows; any other key under the prefix earns a warning. */

@@ -1,55 +1,77 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ClaimIndex } from './claims.js';
+import { formatClaim } from '../routing/claim.js';
+import { RouteTable } from '../routing/table.js';
+import { functionSpec } from '../testing/specs.js';
+import { ClaimTracker } from './claims.js';
 
-function fn(name: string, route: string, created = '2026-01-01T00:00:00Z'): V1Deployment {
+const CREATED = '2026-01-01T00:00:00.000Z';
+
+function fn(name: string, route: string, claim?: string): V1Deployment {
   return {
     metadata: {
       name,
       namespace: 'demo',
-      creationTimestamp: new Date(created),
+      creationTimestamp: new Date(CREATED),
       annotations: {
         'cloudbase.dev/function': 'true',
         'cloudbase.dev/source': 'image',
         'cloudbase.dev/route': route,
+        ...(claim === undefined ? {} : { 'cloudbase.dev/claim': claim }),
       },
     },
   };
 }
 
-describe('ClaimIndex', () => {
-  it('finds the competitors of a route and only those', () => {
-    const index = new ClaimIndex();
-    index.update('demo/a', fn('a', '/x'));
-    index.update('demo/b', fn('b', '/x'));
-    index.update('demo/c', fn('c', '/y'));
-    const competitors = index.competitors(index.get('demo/a')!.spec);
-    expect(competitors.map((c) => c.key).sort()).toEqual(['demo/a', 'demo/b']);
+function tracker(clock: { now: number }) {
+  return new ClaimTracker(new RouteTable(), () => clock.now);
+}
+
+describe('ClaimTracker', () => {
+  it('dates a recorded claim by its record, and says it is current', () => {
+    const claims = tracker({ now: 0 });
+    const at = Date.parse('2026-05-01T00:00:00Z');
+    claims.update(
+      'demo/a',
+      fn('a', '/x', formatClaim(functionSpec('demo/a', { 'cloudbase.dev/route': '/x' }), at)),
+    );
+    expect(claims.table.get('demo/a')?.claimedAt).toBe(at);
+    expect(claims.recorded('demo/a')).toEqual({ state: 'current', at });
+  });
+
+  it('dates a function from before claims by its creation, and a stale record by when it was first seen', () => {
+    const clock = { now: Date.parse('2026-11-01T00:00:00Z') };
+    const claims = tracker(clock);
+    claims.update('demo/old', fn('old', '/old'));
+    expect(claims.table.get('demo/old')?.claimedAt).toBe(Date.parse(CREATED));
+    const stale = formatClaim(functionSpec('demo/moved', { 'cloudbase.dev/route': '/before' }), 0);
+    claims.update('demo/moved', fn('moved', '/after', stale));
+    const firstSeen = clock.now;
+    expect(claims.table.get('demo/moved')?.claimedAt).toBe(firstSeen);
+    // Seen again later in the same shape: still dated when first seen, so a restartless resync changes nothing.
+    clock.now += 60_000;
+    expect(claims.update('demo/moved', fn('moved', '/after', stale))).toEqual([]);
+    expect(claims.table.get('demo/moved')?.claimedAt).toBe(firstSeen);
+    expect(claims.recorded('demo/moved')).toEqual({ state: 'stale' });
   });
 
   it('reports the functions to look at again when a claim moves or goes away', () => {
-    const index = new ClaimIndex();
-    index.update('demo/a', fn('a', '/x'));
-    index.update('demo/b', fn('b', '/x'));
-    index.update('demo/c', fn('c', '/y'));
-    expect(index.update('demo/a', fn('a', '/y'))).toEqual(expect.arrayContaining(['demo/b', 'demo/c']));
-    expect(index.update('demo/c', undefined)).toEqual(['demo/a']);
-    expect(index.size).toBe(2);
-  });
-
-  it('reports nothing when a claim did not change', () => {
-    const index = new ClaimIndex();
-    index.update('demo/a', fn('a', '/x'));
-    index.update('demo/b', fn('b', '/x'));
-    expect(index.update('demo/a', fn('a', '/x'))).toEqual([]);
+    const claims = tracker({ now: 0 });
+    claims.update('demo/a', fn('a', '/x'));
+    claims.update('demo/b', fn('b', '/x'));
+    claims.update('demo/c', fn('c', '/y'));
+    expect(claims.update('demo/a', fn('a', '/y')).sort()).toEqual(['demo/b', 'demo/c']);
+    expect(claims.update('demo/c', undefined)).toEqual(['demo/a']);
+    expect(claims.table.size).toBe(2);
+    expect(claims.recorded('demo/c')).toBeUndefined();
   });
 
   it('drops the claim of a Deployment that stopped being a function', () => {
-    const index = new ClaimIndex();
-    index.update('demo/a', fn('a', '/x'));
+    const claims = tracker({ now: 0 });
+    claims.update('demo/a', fn('a', '/x'));
     const plain = fn('a', '/x');
     delete plain.metadata!.annotations!['cloudbase.dev/function'];
-    index.update('demo/a', plain);
-    expect(index.size).toBe(0);
+    claims.update('demo/a', plain);
+    expect(claims.table.get('demo/a')).toBeUndefined();
   });
 });

@@ -1,80 +1,45 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { isFunction, parseFunctionSpec } from '../contract/parse.js';
-import type { FunctionSpec } from '../contract/function-spec.js';
-import type { RouteClaim } from './desired/conflicts.js';
-
-const routeKey = (spec: FunctionSpec): string => `${spec.route.host ?? ''} ${spec.route.pathPrefix}`;
+import { claimOfDeployment, claimSubject, type RecordedClaim } from '../routing/claim.js';
+import type { RouteTable } from '../routing/table.js';
 
 /**
- * Every function's route claim, indexed by host and path, kept up to date from Deployment events so a
- * reconcile finds the competitors of one function without parsing them all (1,000 functions, 1,000 reconciles).
+ * Feeds the route table from Deployment events and remembers, per function, whether its claim is recorded
+ * on the Deployment. A function that got in without the mutating webhook (it was not installed yet) has no
+ * current record: it is dated the moment the controller first saw it in that shape, and the reconcile
+ * writes that date, so the order survives a restart.
  */
-export class ClaimIndex {
-  private readonly byKey = new Map<string, RouteClaim>();
-  private readonly byRoute = new Map<string, Set<string>>();
+export class ClaimTracker {
+  private readonly firstSeen = new Map<string, { subject: string; at: number }>();
+  private readonly records = new Map<string, RecordedClaim>();
 
-  /**
-   * Records the Deployment's claim (or its absence). Returns the other functions whose route decision may
-   * have changed: those sharing the old or the new route.
-   */
+  constructor(
+    readonly table: RouteTable,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records the Deployment's claim (undefined: deleted). Returns the other keys to reconcile again. */
   update(key: string, deployment: V1Deployment | undefined): string[] {
-    const before = this.byKey.get(key);
-    const claim = deployment === undefined ? undefined : claimOf(key, deployment);
-    if (before !== undefined) this.unindex(before);
-    if (claim !== undefined) this.index(claim);
-    if (before === undefined && claim === undefined) return [];
-    const unchanged =
-      before !== undefined &&
-      claim !== undefined &&
-      routeKey(before.spec) === routeKey(claim.spec) &&
-      before.spec.route.entrypoints.join() === claim.spec.route.entrypoints.join();
-    if (unchanged) return [];
-    const affected = new Set<string>();
-    for (const c of [before, claim]) {
-      if (c === undefined) continue;
-      for (const other of this.byRoute.get(routeKey(c.spec)) ?? []) if (other !== key) affected.add(other);
+    const seen = this.firstSeen.get(key);
+    const read = deployment === undefined ? undefined : claimOfDeployment(deployment, seen?.at ?? this.now());
+    if (read === undefined) {
+      this.firstSeen.delete(key);
+      this.records.delete(key);
+      return this.table.update(key, undefined);
     }
-    return [...affected];
+    const subject = claimSubject(read.claim.spec);
+    if (read.recorded.state === 'current') this.firstSeen.delete(key);
+    else if (seen?.subject !== subject) {
+      // First sight of this name and route without a record: it is claimed now, not when first seen before.
+      const at = this.now();
+      this.firstSeen.set(key, { subject, at });
+      if (read.recorded.state === 'stale') read.claim.claimedAt = Math.max(read.claim.claimedAt, at);
+    }
+    this.records.set(key, read.recorded);
+    return this.table.update(key, read.claim);
   }
 
-  /** The claims that could overlap this function's route. */
-  competitors(spec: FunctionSpec): RouteClaim[] {
-    return [...(this.byRoute.get(routeKey(spec)) ?? [])].map((key) => this.byKey.get(key)!);
+  /** Whether the Deployment's claim record is current, missing or stale, as last seen. */
+  recorded(key: string): RecordedClaim | undefined {
+    return this.records.get(key);
   }
-
-  get(key: string): RouteClaim | undefined {
-    return this.byKey.get(key);
-  }
-
-  get size(): number {
-    return this.byKey.size;
-  }
-
-  private index(claim: RouteClaim): void {
-    this.byKey.set(claim.key, claim);
-    const route = routeKey(claim.spec);
-    const keys = this.byRoute.get(route) ?? new Set<string>();
-    keys.add(claim.key);
-    this.byRoute.set(route, keys);
-  }
-
-  private unindex(claim: RouteClaim): void {
-    this.byKey.delete(claim.key);
-    const keys = this.byRoute.get(routeKey(claim.spec));
-    keys?.delete(claim.key);
-    if (keys?.size === 0) this.byRoute.delete(routeKey(claim.spec));
-  }
-}
-
-function claimOf(key: string, deployment: V1Deployment): RouteClaim | undefined {
-  const metadata = deployment.metadata;
-  if (!isFunction(metadata?.annotations)) return undefined;
-  const parsed = parseFunctionSpec({
-    annotations: metadata?.annotations,
-    name: metadata?.name ?? '',
-    namespace: metadata?.namespace ?? '',
-  });
-  if (!parsed.ok) return undefined;
-  const stamp = metadata?.creationTimestamp;
-  return { key, spec: parsed.spec, createdAt: stamp === undefined ? new Date(0) : new Date(stamp) };
 }

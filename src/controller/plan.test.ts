@@ -1,10 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { parseFunctionSpec } from '../contract/parse.js';
-import type { RouteClaim } from './desired/conflicts.js';
-import { planFunction, type ChildAction, type ObservedChildren } from './plan.js';
+import { formatClaim } from '../routing/claim.js';
+import { claimOn, functionSpec } from '../testing/specs.js';
+import { planFunction, type ChildAction, type ClaimState, type ObservedChildren } from './plan.js';
 
 const UID = '11111111-0000-4000-8000-000000000001';
+const CLAIMED_AT = Date.parse('2026-02-01T00:00:00Z');
+const OWNER: ClaimState = {
+  ownership: { kind: 'owner' },
+  claimedAt: CLAIMED_AT,
+  recorded: { state: 'current', at: CLAIMED_AT },
+};
 
 function deployment(annotations: Record<string, string> = {}, name = 'hello'): V1Deployment {
   return {
@@ -17,6 +23,12 @@ function deployment(annotations: Record<string, string> = {}, name = 'hello'): V
         'cloudbase.dev/function': 'true',
         'cloudbase.dev/source': 'image',
         'cloudbase.dev/route': '/hello',
+        'cloudbase.dev/claim': formatClaim(
+          functionSpec(`demo/${name}`, {
+            'cloudbase.dev/route': annotations['cloudbase.dev/route'] ?? '/hello',
+          }),
+          CLAIMED_AT,
+        ),
         ...annotations,
       },
     },
@@ -32,7 +44,7 @@ const applied = (plan: { actions: ChildAction[] }) =>
 
 /** The children as the API server stores them after an apply: with defaults and server fields added. */
 function stored(d: V1Deployment): ObservedChildren {
-  const plan = planFunction(d, {}, []);
+  const plan = planFunction(d, {}, OWNER);
   const observed: ObservedChildren = {};
   for (const action of plan.actions) {
     if (action.action !== 'apply') continue;
@@ -52,13 +64,14 @@ function stored(d: V1Deployment): ObservedChildren {
 
 describe('planFunction', () => {
   it('creates Service, Middleware and IngressRoute in that order for a new function, and sets its URL', () => {
-    const plan = planFunction(deployment(), {}, []);
+    const plan = planFunction(deployment(), {}, OWNER);
     expect(applied(plan)).toEqual([
       'apply Service/hello',
+      'apply Middleware/hello-retry',
       'apply Middleware/hello-strip-prefix',
       'apply IngressRoute/hello',
     ]);
-    expect(plan.url).toBe('/hello');
+    expect(plan.status).toEqual({ 'cloudbase.dev/url': '/hello' });
     expect(plan.events).toEqual([
       {
         type: 'Normal',
@@ -70,85 +83,122 @@ describe('planFunction', () => {
 
   it('does nothing when the children exist as desired (with server defaults) and the URL is set', () => {
     const d = deployment({ 'cloudbase.dev/url': '/hello' });
-    expect(planFunction(d, stored(d), [])).toEqual({ actions: [], events: [], url: undefined });
+    expect(planFunction(d, stored(d), OWNER)).toEqual({ actions: [], events: [], status: {} });
   });
 
   it('restores an IngressRoute deleted by hand, and only it', () => {
     const d = deployment({ 'cloudbase.dev/url': '/hello' });
     const observed = stored(d);
     delete observed.IngressRoute;
-    expect(applied(planFunction(d, observed, []))).toEqual(['apply IngressRoute/hello']);
+    expect(applied(planFunction(d, observed, OWNER))).toEqual(['apply IngressRoute/hello']);
   });
 
   it('repairs a Middleware edited by hand', () => {
     const d = deployment({ 'cloudbase.dev/url': '/hello' });
     const observed = stored(d);
-    (observed.Middleware![0] as unknown as { spec: unknown }).spec = {
+    const strip = observed.Middleware!.find((m) => m.metadata?.name === 'hello-strip-prefix');
+    (strip as unknown as { spec: unknown }).spec = {
       stripPrefix: { prefixes: ['/other'] },
     };
-    expect(applied(planFunction(d, observed, []))).toEqual(['apply Middleware/hello-strip-prefix']);
+    expect(applied(planFunction(d, observed, OWNER))).toEqual(['apply Middleware/hello-strip-prefix']);
   });
 
   it('updates children and URL when the route changes, deleting the middleware a root route does not need', () => {
     const before = deployment({ 'cloudbase.dev/url': '/hello' });
     const after = deployment({ 'cloudbase.dev/url': '/hello', 'cloudbase.dev/route': '/' });
-    const plan = planFunction(after, stored(before), []);
+    const plan = planFunction(after, stored(before), OWNER);
     expect(applied(plan)).toEqual(['apply IngressRoute/hello', 'delete Middleware/hello-strip-prefix']);
-    expect(plan.url).toBe('/');
+    expect(plan.status).toEqual({ 'cloudbase.dev/url': '/' });
   });
 
   it('deletes the children and the URL when the opt-in annotation is removed', () => {
     const d = deployment({ 'cloudbase.dev/url': '/hello' });
     const observed = stored(d);
     delete d.metadata!.annotations!['cloudbase.dev/function'];
-    const plan = planFunction(d, observed, []);
+    const plan = planFunction(d, observed, OWNER);
     expect(applied(plan)).toEqual([
       'delete Service/hello',
+      'delete Middleware/hello-retry',
       'delete Middleware/hello-strip-prefix',
       'delete IngressRoute/hello',
     ]);
-    expect(plan.url).toBeNull();
+    expect(plan.status).toEqual({ 'cloudbase.dev/url': null, 'cloudbase.dev/claim': null });
   });
 
-  describe('when another function claimed the same route first', () => {
-    const holderSpec = parseFunctionSpec({
-      annotations: {
-        'cloudbase.dev/function': 'true',
-        'cloudbase.dev/source': 'image',
-        'cloudbase.dev/route': '/hello',
-      },
-      name: 'first',
-      namespace: 'other',
-    });
-    const claims: RouteClaim[] = [
-      {
-        key: 'other/first',
-        spec: holderSpec.ok ? holderSpec.spec : (undefined as never),
-        createdAt: new Date('2026-01-01T00:00:00Z'),
-      },
-    ];
+  describe('when another function holds the route', () => {
+    const holder = claimOn('other/first', '/hello', '2026-01-01T00:00:00Z');
+    const held: ClaimState = { ...OWNER, ownership: { kind: 'route-held', holder } };
 
     it('gets a Service but no route, and a Warning naming the holder', () => {
-      const plan = planFunction(deployment(), {}, claims);
+      const plan = planFunction(deployment(), {}, held);
       expect(applied(plan)).toEqual(['apply Service/hello']);
-      expect(plan.url).toBeUndefined(); // there is no URL annotation to remove
+      expect(plan.status).toEqual({}); // there is no URL annotation to remove
       expect(plan.events).toEqual([
         {
           type: 'Warning',
           reason: 'RouteConflict',
           message:
-            'route /hello on any host (entrypoints web) is held by function other/first, which claimed it first; change cloudbase.dev/route or cloudbase.dev/host',
+            'cloudbase.dev/route: the route /hello on any host (entrypoints web) is held by function other/first, which claimed it first (2026-01-01T00:00:00.000Z); choose another route or host',
         },
       ]);
     });
 
-    it('gives up a route it had', () => {
+    it('gives up a route it had, and its URL', () => {
       const d = deployment({ 'cloudbase.dev/url': '/hello' });
-      expect(applied(planFunction(d, stored(d), claims))).toEqual([
+      const plan = planFunction(d, stored(d), held);
+      expect(applied(plan)).toEqual([
+        'delete Middleware/hello-retry',
         'delete Middleware/hello-strip-prefix',
         'delete IngressRoute/hello',
       ]);
+      expect(plan.status).toEqual({ 'cloudbase.dev/url': null });
     });
+  });
+
+  it('gives a function whose name another Deployment holds no children at all', () => {
+    const d = deployment({ 'cloudbase.dev/url': '/hello' });
+    const holder = claimOn('demo/hello-v1', '/v1', '2026-01-01T00:00:00Z', {
+      'cloudbase.dev/function': 'hello',
+    });
+    const plan = planFunction(d, stored(d), { ...OWNER, ownership: { kind: 'name-taken', holder } });
+    expect(applied(plan)).toEqual([
+      'delete Service/hello',
+      'delete Middleware/hello-retry',
+      'delete Middleware/hello-strip-prefix',
+      'delete IngressRoute/hello',
+    ]);
+    expect(plan.events.map((e) => e.reason)).toEqual(['FunctionNameConflict']);
+    expect(plan.status).toEqual({ 'cloudbase.dev/url': null });
+  });
+
+  it('gives an ungranted route no IngressRoute, and says why', () => {
+    const plan = planFunction(
+      deployment(),
+      {},
+      {
+        ...OWNER,
+        ownership: { kind: 'not-granted', problem: 'route /hello is not granted to Namespace demo' },
+      },
+    );
+    expect(applied(plan)).toEqual(['apply Service/hello']);
+    expect(plan.events).toEqual([
+      {
+        type: 'Warning',
+        reason: 'RouteNotGranted',
+        message: 'cloudbase.dev/route: route /hello is not granted to Namespace demo',
+      },
+    ]);
+  });
+
+  it.each(['missing', 'stale'] as const)('writes the claim record when it is %s', (state) => {
+    const d = deployment({ 'cloudbase.dev/url': '/hello' });
+    const at = Date.parse('2026-03-01T00:00:00Z');
+    const plan = planFunction(d, stored(d), {
+      ownership: { kind: 'owner' },
+      claimedAt: at,
+      recorded: { state },
+    });
+    expect(plan.status).toEqual({ 'cloudbase.dev/claim': '2026-03-01T00:00:00.000Z hello web:*/hello' });
   });
 
   it('does not take over a child owned by another Deployment', () => {
@@ -157,7 +207,7 @@ describe('planFunction', () => {
     observed.Service![0]!.metadata!.ownerReferences = [
       { apiVersion: 'apps/v1', kind: 'Deployment', name: 'other', uid: 'someone-else', controller: true },
     ];
-    const plan = planFunction(d, observed, []);
+    const plan = planFunction(d, observed, OWNER);
     expect(applied(plan)).toEqual([]);
     expect(plan.events[0]).toEqual({
       type: 'Warning',
@@ -168,10 +218,10 @@ describe('planFunction', () => {
   });
 
   it('warns about a function admission should have refused and changes nothing', () => {
-    const plan = planFunction(deployment({ 'cloudbase.dev/runtime': 'cobol' }), {}, []);
+    const plan = planFunction(deployment({ 'cloudbase.dev/runtime': 'cobol' }), {}, OWNER);
     expect(plan).toEqual({
       actions: [],
-      url: undefined,
+      status: {},
       events: [
         {
           type: 'Warning',

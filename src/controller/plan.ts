@@ -1,12 +1,13 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { StatusAnnotation } from '../contract/annotations.js';
 import { formatErrors, isFunction, parseFunctionSpec } from '../contract/parse.js';
-import type { FunctionSpec } from '../contract/function-spec.js';
 import { isSubset } from '../kube/subset.js';
-import { routeHolder, type RouteClaim } from './desired/conflicts.js';
 import type { FunctionOwner } from './desired/owner.js';
 import { functionUrl } from '../contract/url.js';
-import { desiredIngressRoute, desiredStripPrefix } from './desired/route.js';
+import { formatClaim, type RecordedClaim } from '../routing/claim.js';
+import { describeRoute, ownershipProblem } from '../routing/messages.js';
+import type { Ownership } from '../routing/ownership.js';
+import { desiredIngressRoute, desiredRetry, desiredStripPrefix } from './desired/route.js';
 import { desiredService } from './desired/service.js';
 
 /** The kinds of children a function has, in the order they are written (a route only after its backend). */
@@ -34,29 +35,38 @@ export interface FunctionEvent {
 export interface ReconcilePlan {
   actions: ChildAction[];
   events: FunctionEvent[];
-  /** The `cloudbase.dev/url` annotation to write; null removes it; undefined leaves it as it is. */
-  url: string | null | undefined;
+  /**
+   * Status annotations to merge-patch onto the Deployment (`cloudbase.dev/url`, `cloudbase.dev/claim`);
+   * null removes one. Empty: nothing to write.
+   */
+  status: Record<string, string | null>;
+}
+
+/** The function's place in the route table: what it owns, and its claim as the Deployment records it. */
+export interface ClaimState {
+  ownership: Ownership;
+  claimedAt: number;
+  recorded: RecordedClaim;
 }
 
 /**
- * What to do for one Deployment, given the children that exist and every function's route claim: the pure
- * heart of the reconcile. Children are applied only when they drifted from what is desired.
+ * What to do for one Deployment, given the children that exist and what route ownership decided for it:
+ * the pure heart of the reconcile. Children are applied only when they drifted from what is desired.
  */
 export function planFunction(
   deployment: V1Deployment,
   observed: ObservedChildren,
-  claims: readonly RouteClaim[],
+  claim: ClaimState = OWNER_WITH_RECORD,
 ): ReconcilePlan {
   const owner = ownerOf(deployment);
   const annotations = deployment.metadata?.annotations;
   const ours = ownedBy(observed, owner.uid);
   if (!isFunction(annotations)) {
     // The opt-in was removed: the Deployment stays, its children and our status go.
-    return {
-      actions: ours.map((object) => deleteAction(object)),
-      events: [],
-      url: annotations?.[StatusAnnotation.url] === undefined ? undefined : null,
-    };
+    const status: Record<string, null> = {};
+    for (const key of [StatusAnnotation.url, StatusAnnotation.claim])
+      if (annotations?.[key] !== undefined) status[key] = null;
+    return { actions: ours.map((object) => deleteAction(object)), events: [], status };
   }
   const parsed = parseFunctionSpec({ annotations, name: owner.name, namespace: owner.namespace });
   if (!parsed.ok) {
@@ -64,26 +74,24 @@ export function planFunction(
     return {
       actions: [],
       events: [{ type: 'Warning', reason: 'InvalidFunction', message: formatErrors(parsed.errors) }],
-      url: undefined,
+      status: {},
     };
   }
   const spec = parsed.spec;
-  const holder = routeHolder(
-    { key: `${owner.namespace}/${owner.name}`, spec, createdAt: createdAt(deployment) },
-    claims,
-  );
-  const desired: KubernetesObject[] = [desiredService(spec, owner)];
+  const { ownership } = claim;
   const events: FunctionEvent[] = [];
-  if (holder === undefined) {
+  const problem = ownershipProblem(spec, ownership);
+  if (problem !== undefined && ownership.kind !== 'owner')
+    events.push({ type: 'Warning', reason: WARNING_REASONS[ownership.kind], message: problem });
+  // A function whose name another Deployment holds gets nothing: its Service would select the holder's pods.
+  const desired: KubernetesObject[] = ownership.kind === 'name-taken' ? [] : [desiredService(spec, owner)];
+  if (ownership.kind === 'owner') {
+    desired.push(desiredRetry(spec, owner).toJSON() as KubernetesObject);
     const middleware = desiredStripPrefix(spec, owner);
     if (middleware !== undefined) desired.push(middleware.toJSON() as KubernetesObject);
     desired.push(desiredIngressRoute(spec, owner).toJSON() as KubernetesObject);
-  } else {
-    events.push({ type: 'Warning', reason: 'RouteConflict', message: conflictMessage(spec, holder) });
   }
   const actions = [...applyActions(desired, observed, owner, events), ...staleDeletes(desired, ours)];
-  const url = holder === undefined ? functionUrl(spec) : null;
-  const currentUrl = annotations?.[StatusAnnotation.url];
   if (actions.some((a) => a.action === 'apply' && a.kind === 'IngressRoute')) {
     events.push({
       type: 'Normal',
@@ -91,8 +99,26 @@ export function planFunction(
       message: `Traefik routes ${describeRoute(spec)} to Service ${spec.name}`,
     });
   }
-  return { actions, events, url: url === (currentUrl ?? null) ? undefined : url };
+  const status: Record<string, string | null> = {};
+  const url = ownership.kind === 'owner' ? functionUrl(spec) : null;
+  if (url !== (annotations?.[StatusAnnotation.url] ?? null)) status[StatusAnnotation.url] = url;
+  // Without a current record (admitted while the webhook was away), write the claim as the table dated it.
+  if (claim.recorded.state !== 'current') status[StatusAnnotation.claim] = formatClaim(spec, claim.claimedAt);
+  return { actions, events, status };
 }
+
+/** The default for a plan without a route table: the function owns its route and its claim is recorded. */
+const OWNER_WITH_RECORD: ClaimState = {
+  ownership: { kind: 'owner' },
+  claimedAt: 0,
+  recorded: { state: 'current', at: 0 },
+};
+
+const WARNING_REASONS: Record<Exclude<Ownership['kind'], 'owner'>, string> = {
+  'name-taken': 'FunctionNameConflict',
+  'not-granted': 'RouteNotGranted',
+  'route-held': 'RouteConflict',
+};
 
 function applyActions(
   desired: KubernetesObject[],
@@ -160,18 +186,4 @@ export function ownerOf(deployment: V1Deployment): FunctionOwner {
     namespace: deployment.metadata?.namespace ?? '',
     uid: deployment.metadata?.uid ?? '',
   };
-}
-
-export function createdAt(deployment: V1Deployment): Date {
-  const stamp = deployment.metadata?.creationTimestamp;
-  return stamp === undefined ? new Date(0) : new Date(stamp);
-}
-
-function describeRoute(spec: FunctionSpec): string {
-  const host = spec.route.host === undefined ? 'any host' : spec.route.host;
-  return `${spec.route.pathPrefix} on ${host} (entrypoints ${spec.route.entrypoints.join(', ')})`;
-}
-
-function conflictMessage(spec: FunctionSpec, holder: RouteClaim): string {
-  return `route ${describeRoute(spec)} is held by function ${holder.key}, which claimed it first; change cloudbase.dev/route or cloudbase.dev/host`;
 }

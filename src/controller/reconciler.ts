@@ -1,15 +1,15 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { StatusAnnotation } from '../contract/annotations.js';
 import { applyObject, deleteIfExists, mergePatch, type Kube } from '../kube/client.js';
-import type { ClaimIndex } from './claims.js';
+import type { ClaimTracker } from './claims.js';
 import type { EventRecorder } from './events.js';
-import { stripPrefixName } from './desired/route.js';
+import { childNames } from './desired/route.js';
 import { CHILD_API_VERSIONS, type FunctionCaches } from './informers.js';
 import {
   CHILD_KINDS,
   planFunction,
   type ChildAction,
+  type ClaimState,
   type ObservedChildren,
   type ReconcilePlan,
 } from './plan.js';
@@ -17,7 +17,7 @@ import {
 export interface ReconcilerDeps {
   kube: Kube;
   caches: FunctionCaches;
-  claims: ClaimIndex;
+  claims: ClaimTracker;
   events: EventRecorder;
   logger: Logger;
 }
@@ -35,15 +35,23 @@ export class Reconciler {
     // Deleted, or being deleted: Kubernetes' garbage collector removes the children through their owner
     // references; writing them again would race it (a foreground deletion would never finish).
     if (deployment === undefined || deployment.metadata?.deletionTimestamp != null) return undefined;
-    const claim = this.deps.claims.get(key);
-    const names = claim === undefined ? [] : [claim.spec.name, stripPrefixName(claim.spec)];
+    const claim = this.deps.claims.table.get(key);
+    const names = claim === undefined ? [] : childNames(claim.spec);
     const plan = planFunction(
       deployment,
       this.observe(namespace, deployment.metadata?.uid ?? '', new Set(names)),
-      claim === undefined ? [] : this.deps.claims.competitors(claim.spec),
+      this.claimState(key),
     );
     await this.execute(deployment, plan);
     return plan;
+  }
+
+  /** What the route table decided for the function; undefined when it is not in the table (not valid). */
+  private claimState(key: string): ClaimState | undefined {
+    const claim = this.deps.claims.table.get(key);
+    const recorded = this.deps.claims.recorded(key);
+    if (claim === undefined || recorded === undefined) return undefined;
+    return { ownership: this.deps.claims.table.decide(claim), claimedAt: claim.claimedAt, recorded };
   }
 
   /**
@@ -80,14 +88,17 @@ export class Reconciler {
     const finishing: Promise<unknown>[] = plan.events.map((event) =>
       this.deps.events.record(deployment, event),
     );
-    if (plan.url !== undefined) {
+    if (Object.keys(plan.status).length > 0) {
       const patch: KubernetesObject = {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
+        // Guarded by resourceVersion: a status computed from an older Deployment is not written over a
+        // newer one (the newer one is reconciled next anyway).
         metadata: {
           name: context.name,
           namespace: context.namespace,
-          annotations: { [StatusAnnotation.url]: plan.url } as Record<string, string>,
+          resourceVersion: deployment.metadata?.resourceVersion,
+          annotations: plan.status as Record<string, string>,
         },
       };
       finishing.push(mergePatch(this.deps.kube, patch));

@@ -27,6 +27,8 @@ export function startControllerProcess(
     leaseName: string;
     /** Tests repair drift within seconds; a benchmark keeps the production default (60 s). */
     resyncSeconds?: number;
+    /** Also serve the webhooks, as every replica does in the cluster, on `host` (reachable by the API server). */
+    webhook?: { certDir: string; port: number; host: string };
   },
 ): ControllerProcess {
   const logFile = `/tmp/cloudbase-e2e-${options.identity}.log`;
@@ -51,7 +53,10 @@ export function startControllerProcess(
       '--metrics-port',
       '0',
       '--metrics-host',
-      '127.0.0.1',
+      options.webhook?.host ?? '127.0.0.1',
+      ...(options.webhook === undefined
+        ? []
+        : ['--cert-dir', options.webhook.certDir, '--webhook-port', String(options.webhook.port)]),
       '--resync-seconds',
       String(options.resyncSeconds ?? 10),
     ],

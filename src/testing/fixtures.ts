@@ -28,9 +28,14 @@ export function minimalFunction(annotations: Record<string, string> = {}): V1Dep
 
 let counter = 0;
 
+/**
+ * A review request as the API server sends it. An UPDATE carries the stored object as `oldObject`: by
+ * default the same object (an update that changes nothing), or the one given.
+ */
 export function admissionRequest(
   object: V1Deployment | null,
   operation: Operation = 'CREATE',
+  oldObject: V1Deployment | null = operation === 'UPDATE' ? structuredClone(object) : null,
 ): AdmissionRequest {
   counter += 1;
   return {
@@ -40,6 +45,7 @@ export function admissionRequest(
     namespace: object?.metadata?.namespace ?? 'demo',
     name: object?.metadata?.name ?? 'hello',
     object,
+    ...(oldObject === null ? {} : { oldObject }),
   };
 }
 

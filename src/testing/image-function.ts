@@ -40,6 +40,8 @@ export function imageFunction(namespace: string, name: string, route: string, re
               command: ['node', '-e', ECHO_SERVER],
               ports: [{ name: 'http', containerPort: 8080 }],
               readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+              // Its own: through the mutating webhook it would otherwise get the runtime's, on a port it lacks.
+              livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 10 },
             },
           ],
         },

@@ -14,7 +14,8 @@ import { mutate } from '../admission/mutate.js';
 import { readAdmissionFacts, type ConfigMapKeysLookup } from '../admission/facts.js';
 import { errored } from '../admission/response.js';
 import { objectRef, reviewOf, type AdmissionReview } from '../admission/review.js';
-import { validate, type RouteClaims } from '../admission/validate.js';
+import { validate } from '../admission/validate.js';
+import type { RouteOwnership } from '../routing/table.js';
 import { observeAdmission, type WebhookMetrics, type WebhookName } from './metrics.js';
 import { admissionReviewSchema } from './schemas.js';
 
@@ -28,7 +29,7 @@ export interface WebhookAppOptions {
   /** True once the server can answer reviews (a certificate is loaded). */
   isReady: () => boolean;
   /** Existing functions' routes, when the controller runs in the same process: validation refuses a taken route. */
-  routeClaims?: RouteClaims;
+  routeClaims?: RouteOwnership;
   /** Reads a source ConfigMap's keys, so one that needs no build is mounted as it is (no init container). */
   configMapKeys?: ConfigMapKeysLookup;
   /** Creates the HTTPS server; server.ts owns TLS and timeouts. Tests and benchmarks may pass their own. */
@@ -70,7 +71,7 @@ export function buildWebhookApp(options: WebhookAppOptions): FastifyInstance {
     mutate(
       review.request!,
       options.injection,
-      await readAdmissionFacts(review.request!, options.configMapKeys),
+      await readAdmissionFacts(review.request!, options.configMapKeys, options.routeClaims),
     ),
   );
   admit('validate', (review) => validate(review.request!, options.routeClaims));

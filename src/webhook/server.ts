@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { InjectionConfig } from '../admission/inject/config.js';
 import type { ConfigMapKeysLookup } from '../admission/facts.js';
-import type { RouteClaims } from '../admission/validate.js';
+import type { RouteOwnership } from '../routing/table.js';
 import { buildWebhookApp } from './app.js';
 import { CertificateWatcher, type KeyPair } from './certificate-watcher.js';
 import { createWebhookMetrics } from './metrics.js';
@@ -33,7 +33,7 @@ export interface WebhookServerOptions {
   /** Adds routes before the server starts (the benchmark's no-op route). */
   configure?: (app: FastifyInstance) => void;
   /** Existing functions' routes (the controller's index), so validation can refuse a taken route. */
-  routeClaims?: RouteClaims;
+  routeClaims?: RouteOwnership;
   /** Reads a source ConfigMap's keys at admission (see WebhookAppOptions). */
   configMapKeys?: ConfigMapKeysLookup;
   /** Registry to add the webhook's metrics to, shared with the controller in one process. */

@@ -1,5 +1,6 @@
 import type { V1ResourceRequirements } from '@kubernetes/client-node';
 import { RUNTIMES, type Runtime } from '../../contract/function-spec.js';
+import type { RouteOwnership } from '../../routing/table.js';
 
 /** What the webhook injects that is not in the function contract: images and defaults, set by flags. */
 export interface InjectionConfig {
@@ -14,6 +15,13 @@ export interface InjectionConfig {
 export interface AdmissionFacts {
   /** Keys of the function's source ConfigMap (`configmap:` sources), when it exists and could be read. */
   configMapKeys?: readonly string[];
+  /**
+   * Every function's name and route claim (the controller's table, when the webhook runs beside it): the
+   * URL annotation is written only for a route the function will get.
+   */
+  routes?: RouteOwnership;
+  /** The time of the review: a new name or route is claimed now. */
+  now?: Date;
 }
 
 /** The registry and tag of the runtime images a release ships; `--runtime-image` overrides them. */

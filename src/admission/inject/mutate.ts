@@ -7,7 +7,6 @@ import type {
 } from '@kubernetes/client-node';
 import { Label, MANAGED_BY, StatusAnnotation } from '../../contract/annotations.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
-import { functionUrl } from '../../contract/url.js';
 import type { AdmissionFacts, InjectionConfig } from './config.js';
 import { completeFunctionContainer } from './function-container.js';
 import { reconcileOwned } from './owned.js';
@@ -23,6 +22,12 @@ import { isSubset } from '../../kube/subset.js';
 import { sourceLayout } from './source-layout.js';
 import { desiredVolumes } from './volumes.js';
 
+/** The status annotations admission writes: the claim record, and the URL when the route is the function's. */
+export interface FunctionStatus {
+  claim: string;
+  url: string | undefined;
+}
+
 /**
  * Turns a Deployment into a Cloudbase function, in place: labels, the URL annotation, selector, workspace
  * volumes, build init containers and a completed `function` container. Pure apart from mutating its argument, and idempotent:
@@ -32,17 +37,19 @@ export function injectFunction(
   deployment: V1Deployment,
   spec: FunctionSpec,
   config: InjectionConfig,
-  facts: AdmissionFacts = {},
+  facts: AdmissionFacts,
+  status: FunctionStatus,
 ): void {
   const layout = sourceLayout(spec, facts.configMapKeys);
   const labels = { [Label.function]: spec.name, [Label.managedBy]: MANAGED_BY };
   deployment.metadata = withLabels(deployment.metadata, labels);
-  // Known from the annotations alone: written here, the controller need not patch every new function (a
-  // write that also wakes every Deployment watcher); it only corrects the value when a route is contested.
-  deployment.metadata.annotations = {
-    ...deployment.metadata.annotations,
-    [StatusAnnotation.url]: functionUrl(spec),
-  };
+  // Written here, the controller need not patch every new function (a write that also wakes every
+  // Deployment watcher); it only corrects the URL when ownership changes later.
+  const metadataAnnotations: Record<string, string> = { ...deployment.metadata.annotations };
+  metadataAnnotations[StatusAnnotation.claim] = status.claim;
+  if (status.url === undefined) delete metadataAnnotations[StatusAnnotation.url];
+  else metadataAnnotations[StatusAnnotation.url] = status.url;
+  deployment.metadata.annotations = metadataAnnotations;
   const deploymentSpec = (deployment.spec ??= { selector: {}, template: {} });
   // apps/v1 requires a selector; a minimal function leaves it to us. One the user wrote is kept (it is immutable).
   // Go encodes an unset selector as null, so null and absent are the same here.

@@ -1,3 +1,5 @@
+import { PortName } from '../../contract/ports.js';
+
 /** Names of everything the webhook owns in a pod template; `cloudbase-` is reserved for them. */
 export const Injected = {
   functionContainer: 'function',
@@ -5,8 +7,8 @@ export const Injected = {
   workspaceVolume: 'cloudbase-workspace',
   sourceVolume: 'cloudbase-source',
   tmpVolume: 'cloudbase-tmp',
-  httpPort: 'http',
-  adminPort: 'admin',
+  httpPort: PortName.http,
+  adminPort: PortName.admin,
 } as const;
 
 /** Template annotation recording the runtime image the webhook chose, to tell it from one the user set. */

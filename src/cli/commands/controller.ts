@@ -208,7 +208,7 @@ export const controllerCommand: Command = {
             logger,
             registry,
             processMetrics: false,
-            routeClaims: controller.claims,
+            routeClaims: controller.routes,
             // Well inside the webhook configurations' 5 s timeout; a slow read only costs the fast path.
             configMapKeys: (namespace, name) =>
               readConfigMapKeys(kube, namespace, name, CONFIGMAP_READ_TIMEOUT_MS),

@@ -1,9 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import { parseFunctionSpec } from '../../contract/parse.js';
-import { claimsOverlap, routeHolder, type RouteClaim } from './conflicts.js';
 import { functionUrl } from '../../contract/url.js';
-import { desiredIngressRoute, desiredStripPrefix, routeRule } from './route.js';
+import { desiredIngressRoute, desiredRetry, desiredStripPrefix, routeRule } from './route.js';
 import { desiredService } from './service.js';
 
 const owner = { name: 'hello', namespace: 'demo', uid: '6b1f3c1e-0000-4000-8000-000000000001' };
@@ -76,7 +75,7 @@ describe('desiredIngressRoute and desiredStripPrefix', () => {
             kind: 'Rule',
             match: '(Path(`/hello`) || PathPrefix(`/hello/`))',
             services: [{ name: 'hello', port: 80 }],
-            middlewares: [{ name: 'hello-strip-prefix' }],
+            middlewares: [{ name: 'hello-retry' }, { name: 'hello-strip-prefix' }],
           },
         ],
       },
@@ -87,12 +86,18 @@ describe('desiredIngressRoute and desiredStripPrefix', () => {
       metadata: ownedMetadata('hello-strip-prefix'),
       spec: { stripPrefix: { prefixes: ['/hello'] } },
     });
+    expect(desiredRetry(s, owner).toJSON()).toEqual({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'Middleware',
+      metadata: ownedMetadata('hello-retry'),
+      spec: { retry: { attempts: 3, initialInterval: '100ms' } },
+    });
   });
 
-  it('need no middleware for the root route', () => {
+  it('need no strip-prefix middleware for the root route, only the retry', () => {
     const s = spec({ 'cloudbase.dev/route': '/' });
     expect(desiredStripPrefix(s, owner)).toBeUndefined();
-    expect(desiredIngressRoute(s, owner).spec.routes[0]).not.toHaveProperty('middlewares');
+    expect(desiredIngressRoute(s, owner).spec.routes[0]?.middlewares).toEqual([{ name: 'hello-retry' }]);
   });
 });
 
@@ -102,45 +107,5 @@ describe('functionUrl', () => {
     [{ 'cloudbase.dev/host': 'fn.example.com', 'cloudbase.dev/route': '/a' }, 'http://fn.example.com/a'],
   ])('for %j is %s', (annotations, url) => {
     expect(functionUrl(spec(annotations))).toBe(url);
-  });
-});
-
-describe('route ownership', () => {
-  const claim = (key: string, annotations: Record<string, string>, createdAt: string): RouteClaim => ({
-    key,
-    spec: spec(annotations, key.split('/')[1]),
-    createdAt: new Date(createdAt),
-  });
-  const first = claim('demo/a', { 'cloudbase.dev/route': '/x' }, '2026-01-01T00:00:00Z');
-  const second = claim('demo/b', { 'cloudbase.dev/route': '/x' }, '2026-01-02T00:00:00Z');
-  const sameTime = claim('demo/c', { 'cloudbase.dev/route': '/x' }, '2026-01-01T00:00:00Z');
-  const otherHost = claim(
-    'demo/d',
-    { 'cloudbase.dev/route': '/x', 'cloudbase.dev/host': 'h.example' },
-    '2025-01-01T00:00:00Z',
-  );
-  const otherEntrypoint = claim(
-    'demo/e',
-    { 'cloudbase.dev/route': '/x', 'cloudbase.dev/entrypoints': 'websecure' },
-    '2025-01-01T00:00:00Z',
-  );
-
-  it.each([
-    [first, second, true],
-    [first, otherHost, false],
-    [first, otherEntrypoint, false],
-  ])('overlap of %#', (a, b, expected) => {
-    expect(claimsOverlap(a.spec, b.spec)).toBe(expected);
-  });
-
-  it('leaves the route to the function that claimed it first', () => {
-    const all = [second, first, otherHost, otherEntrypoint];
-    expect(routeHolder(first, all)).toBeUndefined();
-    expect(routeHolder(second, all)?.key).toBe('demo/a');
-  });
-
-  it('breaks a tie on creation time by key, the same way on every replica', () => {
-    expect(routeHolder(sameTime, [first, sameTime])?.key).toBe('demo/a');
-    expect(routeHolder(first, [sameTime, first])).toBeUndefined();
   });
 });

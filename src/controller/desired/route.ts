@@ -31,9 +31,41 @@ export function desiredStripPrefix(spec: FunctionSpec, owner: FunctionOwner): Mi
   return middleware;
 }
 
+export function retryName(spec: FunctionSpec): string {
+  return `${spec.name}-retry`;
+}
+
+/**
+ * Retries a request whose connection to a pod failed before its headers were written (a pod that just went
+ * away, a refused connection), never one a pod may have seen: Traefik's retry stops as soon as the request
+ * headers are written (v3.6 pkg/middlewares/retry, `WroteHeaders`), so a handler never runs twice for one
+ * request. https://doc.traefik.io/traefik/v3.6/middlewares/http/retry/
+ */
+export function desiredRetry(spec: FunctionSpec, owner: FunctionOwner): Middleware {
+  const middleware = new Middleware({
+    metadata: childMetadata(retryName(spec), spec, owner),
+    spec: { retry: { attempts: RETRY_ATTEMPTS, initialInterval: RETRY_INITIAL_INTERVAL } },
+  });
+  middleware.validate();
+  return middleware;
+}
+
+/** Three tries, 100 ms apart at first: enough to reach another pod after one went away. */
+const RETRY_ATTEMPTS = 3;
+const RETRY_INITIAL_INTERVAL = '100ms';
+
+/** The names of every child a function may have, for the reconciler's cache lookups. */
+export function childNames(spec: FunctionSpec): string[] {
+  return [spec.name, stripPrefixName(spec), retryName(spec)];
+}
+
 /** The IngressRoute that sends the function's entrypoint traffic to its Service; validated before use. */
 export function desiredIngressRoute(spec: FunctionSpec, owner: FunctionOwner): IngressRoute {
-  const middlewares = spec.route.pathPrefix === '/' ? [] : [{ name: stripPrefixName(spec) }];
+  // Retry outermost, so each attempt gets the path before the prefix is stripped.
+  const middlewares = [
+    { name: retryName(spec) },
+    ...(spec.route.pathPrefix === '/' ? [] : [{ name: stripPrefixName(spec) }]),
+  ];
   const route = new IngressRoute({
     metadata: childMetadata(spec.name, spec, owner),
     spec: {
@@ -43,7 +75,7 @@ export function desiredIngressRoute(spec: FunctionSpec, owner: FunctionOwner): I
           kind: 'Rule',
           match: routeRule(spec),
           services: [{ name: spec.name, port: SERVICE_PORT }],
-          ...(middlewares.length === 0 ? {} : { middlewares }),
+          middlewares,
         },
       ],
     },

@@ -1,7 +1,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { Label } from '../../contract/annotations.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
-import { Injected } from '../../admission/inject/names.js';
+import { PortName } from '../../contract/ports.js';
 import { childMetadata, type FunctionOwner } from './owner.js';
 
 /** Port of the function's Service; Traefik sends to it, and it forwards to the pods' `http` port. */
@@ -16,7 +16,7 @@ export function desiredService(spec: FunctionSpec, owner: FunctionOwner): V1Serv
     spec: {
       type: 'ClusterIP',
       selector: { [Label.function]: spec.name },
-      ports: [{ name: 'http', port: SERVICE_PORT, targetPort: Injected.httpPort, protocol: 'TCP' }],
+      ports: [{ name: 'http', port: SERVICE_PORT, targetPort: PortName.http, protocol: 'TCP' }],
     },
   };
 }
