@@ -3,11 +3,14 @@ import type { CoreV1Event, KubernetesObject, V1Deployment, V1Lease } from '@kube
 import { clusterEnv, clusterKube, eventually, testNamespace, type ClusterEnv } from '../testing/cluster.js';
 import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
 import { imageFunction } from '../testing/image-function.js';
-import { isNotFound, type Kube } from '../kube/client.js';
+import { deleteIfExists, isNotFound, type Kube } from '../kube/client.js';
+import { registerWebhooks } from '../testing/webhook-configurations.js';
+import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
 
 // The controller as its own processes against the real API server, and real Traefik serving the routes it
-// writes. Functions here are complete Deployments (labelled as the webhook would) so that these tests prove
-// the controller alone; the webhook's own tests prove the injection.
+// writes, with the webhooks installed for the namespace as in a real cluster (served from the host, so that
+// killing a controller replica here does not take admission down). Functions are complete Deployments that
+// the webhook then completes; the webhook's own tests prove the injection.
 
 describe('the controller on the local cluster', () => {
   let env: ClusterEnv;
@@ -15,6 +18,8 @@ describe('the controller on the local cluster', () => {
   const namespace = testNamespace('e2e-controller');
   const leaseName = `cloudbase-controller-${namespace}`;
   const controllers: ControllerProcess[] = [];
+  let webhook: TestWebhookServer;
+  let configurations: KubernetesObject[] = [];
   const start = (identity: string): ControllerProcess => {
     const controller = startControllerProcess(env, {
       identity: `${identity}-${namespace}`,
@@ -45,12 +50,16 @@ describe('the controller on the local cluster', () => {
     env = clusterEnv();
     kube = clusterKube(env);
     await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
+    webhook = await startTestWebhookServer({ host: env.hostIp });
+    configurations = await registerWebhooks(kube, env, namespace, webhook);
     start('a');
     start('b');
     await eventually('a controller to lead', async () => ((await holder()) ? true : undefined), 30_000);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
+    for (const configuration of configurations) await deleteIfExists(kube, configuration);
+    await webhook?.stop();
     await Promise.all(controllers.map((c) => c.stop()));
     await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
   });

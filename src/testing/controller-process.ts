@@ -28,7 +28,7 @@ export function startControllerProcess(
     /** Tests repair drift within seconds; a benchmark keeps the production default (60 s). */
     resyncSeconds?: number;
     /** Also serve the webhooks, as every replica does in the cluster, on `host` (reachable by the API server). */
-    webhook?: { certDir: string; port: number; host: string };
+    webhook?: { certDir: string; port: number; host: string; runtimeImages?: Record<string, string> };
   },
 ): ControllerProcess {
   const logFile = `/tmp/cloudbase-e2e-${options.identity}.log`;
@@ -56,7 +56,16 @@ export function startControllerProcess(
       options.webhook?.host ?? '127.0.0.1',
       ...(options.webhook === undefined
         ? []
-        : ['--cert-dir', options.webhook.certDir, '--webhook-port', String(options.webhook.port)]),
+        : [
+            '--cert-dir',
+            options.webhook.certDir,
+            '--webhook-port',
+            String(options.webhook.port),
+            ...Object.entries(options.webhook.runtimeImages ?? {}).flatMap(([runtime, image]) => [
+              '--runtime-image',
+              `${runtime}=${image}`,
+            ]),
+          ]),
       '--resync-seconds',
       String(options.resyncSeconds ?? 10),
     ],

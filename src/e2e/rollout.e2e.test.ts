@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAllYaml, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import {
+  clusterEnv,
+  clusterImages,
+  clusterKube,
+  eventually,
+  kubectl,
+  testNamespace,
+  type ClusterEnv,
+} from '../testing/cluster.js';
+import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
+import { makeCertificates } from '../testing/webhook-server.js';
+import { registerWebhooksAt } from '../testing/webhook-configurations.js';
+import { deleteIfExists, type Kube } from '../kube/client.js';
+
+// No request lost on a rollout: examples/hello, injected by the webhook with the runtime image built from
+// the Dockerfile, restarted five times while clients send requests through Traefik without pause. Every
+// answer must be a 2xx: a refused connection, a reset or a 502 is a lost request.
+
+const ROLLOUTS = 5;
+const CLIENTS = 4;
+
+interface LoadResult {
+  ok: number;
+  failures: string[];
+}
+
+/** Clients sending GETs one after another until `stop` resolves; counts every non-2xx and error. */
+function load(url: string, stop: Promise<void>): Promise<LoadResult> {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  const result: LoadResult = { ok: 0, failures: [] };
+  const client = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        await response.arrayBuffer();
+        if (response.status >= 200 && response.status < 300) result.ok += 1;
+        else result.failures.push(`HTTP ${response.status}`);
+      } catch (error) {
+        result.failures.push(String((error as Error).cause ?? error));
+      }
+    }
+  };
+  return Promise.all(Array.from({ length: CLIENTS }, client)).then(() => result);
+}
+
+describe('a function rolled out under load', () => {
+  let env: ClusterEnv;
+  let kube: Kube;
+  let controller: ControllerProcess;
+  let certDir: string;
+  let configurations: KubernetesObject[] = [];
+  const namespace = testNamespace('e2e-rollout');
+
+  beforeAll(async () => {
+    env = clusterEnv();
+    kube = clusterKube(env);
+    const images = clusterImages();
+    await kube.core.createNamespace({
+      body: {
+        metadata: {
+          name: namespace,
+          labels: {
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+          },
+        },
+      },
+    });
+    certDir = await mkdtemp(join(tmpdir(), 'cloudbase-rollout-'));
+    const ca = await makeCertificates(certDir, [env.hostIp]);
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    controller = startControllerProcess(env, {
+      identity: `rollout-${namespace}`,
+      leaseNamespace: namespace,
+      leaseName: 'cloudbase-controller',
+      webhook: { certDir, port, host: env.hostIp, runtimeImages: { nodejs22: images.runtimeNodejs22 } },
+    });
+    configurations = await registerWebhooksAt(kube, env, {
+      name: `cloudbase-${namespace}`,
+      namespaces: [namespace],
+      url: `https://${env.hostIp}:${port}`,
+      ca,
+    });
+    const yaml = await readFile(new URL('../../examples/hello/function.yaml', import.meta.url), 'utf8');
+    const objects = loadAllYaml(yaml) as KubernetesObject[];
+    for (const object of objects) {
+      object.metadata!.namespace = namespace;
+      if (object.kind === 'Deployment') {
+        object.metadata!.annotations!['cloudbase.dev/route'] = `/${namespace}/hello`;
+        (object as { spec: { replicas: number } }).spec.replicas = 2;
+      }
+    }
+    const applied = await kubectl(
+      ['apply', '-f', '-'],
+      objects.map((o) => JSON.stringify(o)).join('\n'),
+      env,
+    );
+    expect(applied).toMatchObject({ code: 0 });
+    await eventually(
+      'the function to answer through Traefik',
+      async () => ((await fetch(`${env.traefikUrl}/${namespace}/hello`)).status === 200 ? true : undefined),
+      180_000,
+      500,
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const configuration of configurations) await deleteIfExists(kube, configuration);
+    await controller?.stop();
+    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    if (certDir !== undefined) await rm(certDir, { recursive: true, force: true });
+  });
+
+  it('runs its pods without a ServiceAccount token, and with time to drain', async () => {
+    const pods = await kube.core.listNamespacedPod({
+      namespace,
+      labelSelector: 'cloudbase.dev/function=hello',
+    });
+    expect(pods.items.length).toBeGreaterThan(0);
+    for (const pod of pods.items as V1Pod[]) {
+      expect(pod.spec?.automountServiceAccountToken).toBe(false);
+      const mounts = pod.spec!.containers.flatMap((c) => c.volumeMounts ?? []).map((m) => m.mountPath);
+      expect(mounts).not.toContain('/var/run/secrets/kubernetes.io/serviceaccount');
+      expect(pod.spec?.terminationGracePeriodSeconds).toBeGreaterThan(30);
+    }
+  });
+
+  it(`loses no request over ${ROLLOUTS} rollout restarts`, async () => {
+    let finish!: () => void;
+    const stop = new Promise<void>((resolve) => (finish = resolve));
+    const running = load(`${env.traefikUrl}/${namespace}/hello?name=load`, stop);
+    try {
+      for (let i = 0; i < ROLLOUTS; i += 1) {
+        const restart = await kubectl(
+          ['-n', namespace, 'rollout', 'restart', 'deployment/hello'],
+          undefined,
+          env,
+        );
+        expect(restart).toMatchObject({ code: 0 });
+        const status = await kubectl(
+          ['-n', namespace, 'rollout', 'status', 'deployment/hello', '--timeout=180s'],
+          undefined,
+          env,
+        );
+        expect(status).toMatchObject({ code: 0 });
+      }
+      // The last old pods drain after the rollout reports done: keep the load on until they are gone.
+      await eventually(
+        'the old pods to be gone',
+        async () => {
+          const pods = await kube.core.listNamespacedPod({
+            namespace,
+            labelSelector: 'cloudbase.dev/function=hello',
+          });
+          return pods.items.every((p) => p.metadata?.deletionTimestamp == null) ? true : undefined;
+        },
+        120_000,
+        500,
+      );
+    } finally {
+      finish();
+    }
+    const result = await running;
+    console.log(
+      JSON.stringify({ rollouts: ROLLOUTS, clients: CLIENTS, ok: result.ok, failed: result.failures.length }),
+    );
+    expect(result.ok).toBeGreaterThan(100);
+    expect(result.failures).toEqual([]);
+  });
+});
