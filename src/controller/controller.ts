@@ -11,7 +11,7 @@ import { LeaderElector } from './leader.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { CHILD_KINDS } from './plan.js';
 import { WorkQueue } from './queue.js';
-import { Reconciler } from './reconciler.js';
+import { NotLeadingError, Reconciler } from './reconciler.js';
 
 export interface ControllerOptions {
   kube: Kube;
@@ -53,6 +53,7 @@ export class FunctionController {
       claims: this.claims,
       events: this.events,
       logger: options.logger,
+      isLeading: () => this.elector.isLeader,
     });
     this.elector = new LeaderElector(
       options.kube,
@@ -171,6 +172,14 @@ export class FunctionController {
       end({ result: 'success' });
     } catch (error) {
       const [namespace, name] = key.split('/');
+      if (error instanceof NotLeadingError) {
+        // Leadership is gone (or in doubt): keep the key for when this replica leads again, write nothing.
+        // Rate-limited, so a worker that has not yet been stopped does not spin on it.
+        end({ result: 'skipped' });
+        this.queue.addRateLimited(key);
+        this.options.logger.info({ namespace, name }, error.message);
+        return;
+      }
       if (isNamespaceTerminating(error)) {
         // Its namespace is going, and the function with it: nothing to retry.
         end({ result: 'skipped' });

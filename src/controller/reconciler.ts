@@ -20,6 +20,19 @@ export interface ReconcilerDeps {
   claims: ClaimTracker;
   events: EventRecorder;
   logger: Logger;
+  /**
+   * Asked right before every write: false once this replica may no longer lead (its Lease renewal is past
+   * the renew deadline), so a replica that was frozen and resumes writes nothing from stale caches.
+   */
+  isLeading: () => boolean;
+}
+
+/** A write skipped because this replica is not (or no longer surely) the leader. */
+export class NotLeadingError extends Error {
+  constructor(what: string) {
+    super(`not the leader: ${what} skipped`);
+    this.name = 'NotLeadingError';
+  }
 }
 
 /**
@@ -83,8 +96,10 @@ export class Reconciler {
     // Writes that do not depend on each other go out together: a reconcile costs a few round trips, not one
     // per child, which is what lets a thousand functions be routed within a minute.
     for (const stage of writeStages(plan.actions)) {
+      this.assertLeading(`writes of ${context.namespace}/${context.name}`);
       await Promise.all(stage.map((action) => this.write(action, context)));
     }
+    this.assertLeading(`status and events of ${context.namespace}/${context.name}`);
     const finishing: Promise<unknown>[] = plan.events.map((event) =>
       this.deps.events.record(deployment, event),
     );
@@ -104,6 +119,10 @@ export class Reconciler {
       finishing.push(mergePatch(this.deps.kube, patch));
     }
     await Promise.all(finishing);
+  }
+
+  private assertLeading(what: string): void {
+    if (!this.deps.isLeading()) throw new NotLeadingError(what);
   }
 
   private async write(action: ChildAction, context: Record<string, string | undefined>): Promise<void> {
