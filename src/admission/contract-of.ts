@@ -49,6 +49,9 @@ function specOf(
   request: AdmissionRequest,
 ): FunctionSpec | undefined {
   if (!isFunction(annotations)) return undefined;
+  // The stored object is not checked by the review schema as the request's object is: a value that is not a
+  // string (a hand-made review) means no readable function, never an exception.
+  if (Object.values(annotations!).some((value) => typeof value !== 'string')) return undefined;
   const parsed = parseFunctionSpec({
     annotations,
     name,

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import jsonPatch from 'fast-json-patch';
 import { mutate } from './mutate.js';
 import { admissionRequest, decodePatch, TEST_CONFIG } from '../testing/fixtures.js';
+import { fuzzParameters } from '../testing/fuzz-seed.js';
 
 // Keys with '/' and '~' exercise JSON Pointer escaping (RFC 6901) in the generated patches.
 const labelKey = fc.constantFrom('app', 'example.com/team', 'a~b', 'x/y~z', 'cloudbase.dev/function');
@@ -132,7 +133,7 @@ describe('mutate, for generated Deployments', () => {
         expect(second.response.patchType).toBeUndefined();
         expect(second.decision).toBe('unchanged');
       }),
-      { numRuns: 500 },
+      { ...fuzzParameters(), numRuns: 500 },
     );
   });
 
@@ -147,7 +148,7 @@ describe('mutate, for generated Deployments', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { ...fuzzParameters(), numRuns: 300 },
     );
   });
 
@@ -159,7 +160,7 @@ describe('mutate, for generated Deployments', () => {
         const labels = admitted.spec!.template.metadata!.labels ?? {};
         if (d.spec?.selector == null) expect(labels).toMatchObject(selector);
       }),
-      { numRuns: 200 },
+      { ...fuzzParameters(), numRuns: 200 },
     );
   });
 });

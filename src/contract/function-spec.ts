@@ -3,6 +3,14 @@ export const RUNTIMES = ['nodejs22', 'nodejs20', 'nodejs24'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 export const DEFAULT_RUNTIME: Runtime = 'nodejs22';
 
+/**
+ * Runtimes whose Node.js line is past its end of life (ISO date): a function on one is admitted with a
+ * warning. Add a line when a line reaches its end of life (https://nodejs.org/en/about/previous-releases).
+ */
+export const RUNTIME_END_OF_LIFE: Readonly<Partial<Record<Runtime, string>>> = {
+  nodejs20: '2026-04-30',
+};
+
 /** Handler shapes the runtime can call: native fetch style and those of other FaaS platforms. */
 export const SIGNATURES = ['fetch', 'openfaas', 'fission', 'kubeless', 'knative'] as const;
 export type Signature = (typeof SIGNATURES)[number];

@@ -328,6 +328,28 @@ describe('parseFunctionSpec', () => {
     });
   });
 
+  describe('when given a runtime', () => {
+    const nodejs20 =
+      'cloudbase.dev/runtime="nodejs20" is past its Node.js end of life (2026-04-30) and gets no security fixes; use nodejs22 or nodejs24';
+    it.each([
+      ['nodejs20', [nodejs20]],
+      ['nodejs22', []],
+      ['nodejs24', []],
+    ])('admits %s with warnings %j', (runtime, warnings) => {
+      const result = parseFunctionSpec(input({ ...minimal, 'cloudbase.dev/runtime': runtime }));
+      expect(result).toMatchObject({ ok: true, spec: { runtime } });
+      expect(result.warnings).toEqual(warnings);
+    });
+
+    it('warns about an end-of-life runtime next to the errors of other annotations', () => {
+      const result = parseFunctionSpec(
+        input({ ...minimal, 'cloudbase.dev/runtime': 'nodejs20', 'cloudbase.dev/route': 'api' }),
+      );
+      expect(result.ok).toBe(false);
+      expect(result.warnings).toEqual([nodejs20]);
+    });
+  });
+
   describe('when an unknown cloudbase.dev key is present', () => {
     it.each([
       [

@@ -4,8 +4,11 @@ import {
   DEFAULT_HANDLER,
   DEFAULT_RUNTIME,
   DEFAULT_SIGNATURE,
+  RUNTIMES,
+  RUNTIME_END_OF_LIFE,
   type FunctionSource,
   type FunctionSpec,
+  type Runtime,
 } from './function-spec.js';
 import {
   parseEntrypoints,
@@ -50,7 +53,8 @@ export function isFunction(annotations: Readonly<Record<string, string>> | null 
 
 /**
  * The one parser of the function contract: `cloudbase.dev/*` annotations in, a `FunctionSpec` with every
- * default applied out, or one error per wrong annotation. Unknown `cloudbase.dev/*` keys are warnings.
+ * default applied out, or one error per wrong annotation. Unknown `cloudbase.dev/*` keys and a
+ * runtime past its end of life are warnings.
  */
 export function parseFunctionSpec(input: ContractInput): ParseResult {
   const annotations = input.annotations ?? {};
@@ -87,7 +91,7 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
   if (signature === 'kubeless' && handler.exportName === undefined)
     errors.push(kubelessNeedsExport(annotations));
 
-  const warnings = unknownKeyWarnings(annotations);
+  const warnings = [...unknownKeyWarnings(annotations), ...endOfLifeWarnings(runtime)];
   if (errors.length > 0 || name === undefined || source === undefined) {
     return { ok: false, errors, warnings };
   }
@@ -165,6 +169,16 @@ function unknownKeyWarnings(annotations: Readonly<Record<string, string>>): stri
       const hint = suggestion === undefined ? '' : `; did you mean "${ANNOTATION_PREFIX}${suggestion}"?`;
       return `unknown annotation "${key}" is ignored${hint}`;
     });
+}
+
+/** A runtime past its Node.js end of life still runs, but gets no security fixes: say so and name the way out. */
+function endOfLifeWarnings(runtime: Runtime): string[] {
+  const endOfLife = RUNTIME_END_OF_LIFE[runtime];
+  if (endOfLife === undefined) return [];
+  const supported = RUNTIMES.filter((r) => RUNTIME_END_OF_LIFE[r] === undefined);
+  return [
+    `${Annotation.runtime}=${JSON.stringify(runtime)} is past its Node.js end of life (${endOfLife}) and gets no security fixes; use ${supported.join(' or ')}`,
+  ];
 }
 
 /** One line per error, as the validating webhook shows them. */

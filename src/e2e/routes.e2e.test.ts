@@ -165,4 +165,24 @@ describe('routes a shared cluster can trust', () => {
     expect(deleted).toMatchObject({ code: 0 });
     expect(await deployment(b, 'loser')).toBeUndefined();
   });
+
+  it('enforces the grant a cluster admin put on a namespace, and only there', async () => {
+    const granted = await kubectl(
+      ['annotate', 'namespace', b, `cloudbase.dev/allowed-path-prefixes=/${b}`],
+      undefined,
+      env,
+    );
+    expect(granted).toMatchObject({ code: 0 });
+    // The controller sees the Namespace change through its watch: wait until admission does.
+    const refused = await eventually('admission to apply the grant', async () => {
+      const result = await apply(fn(b, 'outside', '/outside'));
+      return result.code !== 0 ? result : undefined;
+    });
+    expect(refused.stderr).toContain(
+      `route /outside is not granted to Namespace ${b}, which may route /${b} and below (cloudbase.dev/allowed-path-prefixes)`,
+    );
+    expect((await apply(fn(b, 'inside', `/${b}/api`))).code).toBe(0);
+    await eventually('the granted route', () => route(b, 'inside'), 30_000);
+    expect((await apply(fn(a, 'elsewhere', '/elsewhere'))).code).toBe(0);
+  });
 });

@@ -1,6 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiException } from '@kubernetes/client-node';
-import { describeApiError, isNamespaceTerminating } from './client.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { generateCertificateAuthority, issueServingCertificate } from '../certs/authority.js';
+import { connect, describeApiError, isNamespaceTerminating, type Kube } from './client.js';
 
 // The Status the API server answers a write into a namespace that is being deleted, as NamespaceLifecycle
 // builds it (k8s.io/apiserver admission/plugin/namespace/lifecycle): a StatusCause's Go field Type is
@@ -68,3 +74,64 @@ describe('describeApiError', () => {
     expect(describeApiError(new Error('socket hang up'))).toBe('socket hang up');
   });
 });
+
+// Only a TLS endpoint that counts connections; every request gets the same small Namespace.
+describe('the clients of connect', () => {
+  let server: Server;
+  let dir: string;
+  let kube: Kube;
+  let connections = 0;
+  let requests = 0;
+
+  beforeAll(async () => {
+    const ca = generateCertificateAuthority({ commonName: 'test-ca', validityDays: 1 });
+    const leaf = issueServingCertificate(ca, {
+      service: 'kubernetes',
+      namespace: 'default',
+      ips: ['127.0.0.1'],
+      validityDays: 1,
+    });
+    server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (request, response) => {
+      requests++;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } }));
+    });
+    server.on('secureConnection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    dir = await mkdtemp(path.join(os.tmpdir(), 'cloudbase-kube-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, kubeconfigYaml(`https://127.0.0.1:${port}`, ca.certPem));
+    kube = connect(kubeconfig);
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reuse one TLS connection for sequential API calls', async () => {
+    for (let i = 0; i < 5; i++) {
+      expect((await kube.core.readNamespace({ name: 'demo' })).metadata?.name).toBe('demo');
+    }
+    expect(requests).toBe(5);
+    expect(connections).toBe(1);
+  });
+});
+
+function kubeconfigYaml(server: string, caPem: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'test',
+        cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+      },
+    ],
+    users: [{ name: 'test', user: { token: 'test-token' } }],
+    contexts: [{ name: 'test', context: { cluster: 'test', user: 'test', namespace: 'demo' } }],
+    'current-context': 'test',
+  });
+}

@@ -2,15 +2,22 @@ import {
   AdmissionregistrationV1Api,
   ApiException,
   AppsV1Api,
+  type Cluster,
   CoordinationV1Api,
   CoreV1Api,
+  createConfiguration,
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  ServerConfiguration,
+  type Configuration,
   type KubernetesObject,
+  type Middleware,
+  type RequestContext,
 } from '@kubernetes/client-node';
-import type { Agent, AgentOptions } from 'node:https';
+import { createHash } from 'node:crypto';
+import { Agent, type AgentOptions } from 'node:https';
 
 /** The field manager of everything Cloudbase writes with server-side apply. */
 export const FIELD_MANAGER = 'cloudbase';
@@ -31,40 +38,74 @@ export function connect(kubeconfigPath?: string): Kube {
   const config = new KubeConfig();
   if (kubeconfigPath === undefined) config.loadFromDefault();
   else config.loadFromFile(kubeconfigPath);
-  reuseConnections(config);
-  if (config.getCurrentCluster() === null) {
+  const cluster = config.getCurrentCluster();
+  if (cluster === null) {
     throw new Error(
       `no Kubernetes cluster in ${kubeconfigPath ?? 'the default kubeconfig'}; pass --kubeconfig or run in a pod`,
     );
   }
+  return clientsOf(config, cluster);
+}
+
+/** Every client of `Kube` for the kubeconfig's current cluster, over one configuration that pools connections. */
+function clientsOf(config: KubeConfig, cluster: Cluster): Kube {
+  // As KubeConfig.makeApiClient builds it, plus the pooling middleware.
+  const configuration: Configuration = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: config },
+    promiseMiddleware: [reuseConnections()],
+  });
   return {
     config,
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    coordination: config.makeApiClient(CoordinationV1Api),
-    custom: config.makeApiClient(CustomObjectsApi),
-    objects: KubernetesObjectApi.makeApiClient(config),
-    admission: config.makeApiClient(AdmissionregistrationV1Api),
+    core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
+    coordination: new CoordinationV1Api(configuration),
+    custom: new CustomObjectsApi(configuration),
+    objects: new ContextObjectApi(configuration, config),
+    admission: new AdmissionregistrationV1Api(configuration),
   };
 }
 
+/** KubernetesObjectApi on a given configuration, defaulting to the context's namespace as its makeApiClient does. */
+class ContextObjectApi extends KubernetesObjectApi {
+  constructor(configuration: Configuration, config: KubeConfig) {
+    super(configuration);
+    this.setDefaultNamespace(config);
+  }
+}
+
 /**
- * client-node 1.x builds a new https.Agent for every request, so every API call pays a TLS handshake (about
- * a third of a write's latency here). One keep-alive agent per kubeconfig and TLS setting reuses connections.
+ * client-node 1.x gives every request a new https.Agent (KubeConfig.applySecurityAuthentication), so every
+ * API call pays a TLS handshake (about a third of a write's latency here). This middleware runs after it and
+ * swaps that agent for one keep-alive agent per TLS identity, so requests reuse connections. Proxy agents
+ * and plain-HTTP agents are left as they are.
  */
-function reuseConnections(config: KubeConfig): void {
-  const target = config as unknown as { createAgent: (cluster: unknown, options: AgentOptions) => Agent };
-  const create = target.createAgent.bind(config);
+function reuseConnections(): Middleware {
   const agents = new Map<string, Agent>();
-  target.createAgent = (cluster, options) => {
-    const key = `${String(options.rejectUnauthorized)} ${options.servername ?? ''}`;
-    let agent = agents.get(key);
-    if (agent === undefined) {
-      agent = create(cluster, { ...options, keepAlive: true });
-      agents.set(key, agent);
-    }
-    return agent;
+  return {
+    pre: async (context: RequestContext): Promise<RequestContext> => {
+      const fresh = context.getAgent();
+      if (fresh?.constructor !== Agent) return context;
+      const options = fresh.options;
+      const key = tlsIdentity(options);
+      let pooled = agents.get(key);
+      if (pooled === undefined) {
+        pooled = new Agent({ ...options, keepAlive: true });
+        agents.set(key, pooled);
+      }
+      context.setAgent(pooled);
+      return context;
+    },
+    post: async (response) => response,
   };
+}
+
+/** What decides whom a connection trusts and who it is: requests differing in these need their own agent. */
+function tlsIdentity(options: AgentOptions): string {
+  const { rejectUnauthorized, servername, ca, cert, key, pfx, passphrase } = options;
+  // JSON of an array is unambiguous, and Buffers serialize as their bytes.
+  const identity = JSON.stringify([rejectUnauthorized, servername, ca, cert, key, pfx, passphrase]);
+  return createHash('sha256').update(identity).digest('hex');
 }
 
 /**

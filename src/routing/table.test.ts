@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { claimOn } from '../testing/specs.js';
+import { fuzzParameters } from '../testing/fuzz-seed.js';
 import { parseGrant, type GrantResult } from './grants.js';
 import { RouteTable } from './table.js';
 import type { FunctionClaim } from './claim.js';
@@ -160,7 +161,7 @@ describe('route ownership, for generated claims', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { ...fuzzParameters(), numRuns: 300 },
     );
   });
 });

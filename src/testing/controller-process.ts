@@ -13,6 +13,13 @@ export interface ControllerProcess {
   kill: () => Promise<void>;
   /** SIGTERM, then waits for the exit. */
   stop: () => Promise<void>;
+  /** The process id. */
+  pid: number;
+  /**
+   * Sends a signal and returns at once: SIGSTOP freezes the process as a stalled node would, SIGCONT resumes
+   * it. A frozen process keeps a SIGTERM pending until it is resumed, so resume it before `stop`.
+   */
+  signal: (name: NodeJS.Signals) => void;
 }
 
 /**
@@ -84,5 +91,9 @@ export function startControllerProcess(
     logFile,
     kill: () => signal('SIGKILL'),
     stop: () => signal('SIGTERM'),
+    pid: child.pid!,
+    signal: (name) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    },
   };
 }

@@ -6,6 +6,7 @@ import { httpsRequest } from '../testing/https-client.js';
 import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
 import { mutate } from '../admission/mutate.js';
 import { TEST_CONFIG, decodePatch } from '../testing/fixtures.js';
+import { fuzzParameters } from '../testing/fuzz-seed.js';
 import jsonPatch from 'fast-json-patch';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -92,7 +93,7 @@ describe('the webhook server, fed a few thousand corrupted reviews', () => {
         if (response.status === 200) expect(answer.response!.status.code).toBeLessThan(500);
         else expect(answer.message).toEqual(expect.any(String));
       }),
-      { numRuns: 3000, seed: 20261126 },
+      { ...fuzzParameters(), numRuns: 3000 },
     );
     // Both outcomes must have happened, or the corruption is not exercising the decoder.
     expect(statuses.get(200)).toBeGreaterThan(100);
