@@ -87,6 +87,8 @@ export class CertificateManager {
         if (step.step === 'wait') logger.info({ reason: step.reason }, 'certificate rotation waits');
         return step;
       }
+      // Asked again right before writing: the reads above may have taken a while (or the process was frozen).
+      if (!this.options.isLeader()) return { step: 'wait', reason: 'not leading' };
       logger.info({ step: step.step, reason: step.reason }, 'certificate rotation step');
       try {
         await this.execute(step, stored, webhooks.found);
@@ -116,6 +118,7 @@ export class CertificateManager {
         if (authority.trusted.join('') !== step.bundle.join('')) {
           await writeAuthoritySecret(kube, secrets, authority.pair, step.bundle, stored.versions.ca);
         }
+        if (!this.options.isLeader()) return;
         const written = await writeWebhookBundles(kube, this.options.webhookConfiguration, step.bundle);
         if (found.length === 0 || written.length === 0) {
           throw new Error(
