@@ -5,7 +5,7 @@
  * pay for the build's (tar, npm) at every cold start.
  */
 import type { RuntimeStep } from '../contract/runtime-env.js';
-import { failureLine, writeTerminationMessage } from '../build/failure.js';
+import { failureLine, writeTerminationMessage } from '../workspace/failure.js';
 import { RuntimeEnv } from '../contract/runtime-env.js';
 
 export const USAGE =
@@ -20,9 +20,9 @@ type Step = Exclude<RuntimeStep, 'build'>;
 
 const STEPS: Record<Step, (env: NodeJS.ProcessEnv) => Promise<number>> = {
   serve: async (env) => (await import('./serve.js')).serve(env),
-  fetch: async (env) => (await (await import('../build/fetch.js')).fetchSource(env), 0),
+  fetch: async (env) => (await (await import('../workspace/fetch.js')).fetchSource(env), 0),
   install: async (env) => (
-    await (await import('../build/install.js')).install(env[RuntimeEnv.workspace]?.trim() || '/workspace'),
+    await (await import('../workspace/install.js')).install(env[RuntimeEnv.workspace]?.trim() || '/workspace'),
     0
   ),
   // Never fails: a failed postStart hook would make the kubelet kill the container.

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { isVolumeInternal } from '../build/configmap.js';
+import { isVolumeInternal } from '../workspace/configmap.js';
 import { RuntimeEnv, configMapSourceName } from '../contract/runtime-env.js';
 import { buildReason } from '../contract/source-files.js';
 

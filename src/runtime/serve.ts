@@ -12,7 +12,7 @@ import { createLogger } from './logger.js';
 import type { FunctionHandler, FunctionInfo } from './model.js';
 import { startRuntime } from './server.js';
 import { ADAPTERS } from './signatures/index.js';
-import { writeTerminationMessage } from '../build/failure.js';
+import { writeTerminationMessage } from '../workspace/failure.js';
 
 /** Loads the user's export and adapts it to the configured signature. */
 export async function loadFunction(
