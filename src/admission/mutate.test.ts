@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import jsonPatch from 'fast-json-patch';
 import type { AdmissionFacts } from './inject/config.js';
 import { mutate } from './mutate.js';
@@ -57,6 +57,8 @@ describe('mutate', () => {
               },
             },
             spec: {
+              automountServiceAccountToken: false,
+              terminationGracePeriodSeconds: 40,
               volumes: [
                 { name: 'cloudbase-workspace', emptyDir: { sizeLimit: '1Gi' } },
                 { name: 'cloudbase-source', configMap: { name: 'hello-code' } },
@@ -429,6 +431,53 @@ describe('mutate', () => {
       const deployment = minimalFunction();
       deployment.spec!.selector = { matchLabels: { app: 'hello' } };
       expect(admit(deployment).spec!.selector).toEqual({ matchLabels: { app: 'hello' } });
+    });
+  });
+
+  describe('the pod around the function', () => {
+    it.each<[string, Record<string, string>, Partial<V1PodSpec>, Partial<V1PodSpec>]>([
+      [
+        'mounts no ServiceAccount token, with time for the drain and the default timeout',
+        {},
+        {},
+        { automountServiceAccountToken: false, terminationGracePeriodSeconds: 40 },
+      ],
+      [
+        'keeps a token the user asked for',
+        {},
+        { automountServiceAccountToken: true },
+        { automountServiceAccountToken: true },
+      ],
+      [
+        'covers a long timeout',
+        { 'cloudbase.dev/timeout': '5m' },
+        {},
+        { terminationGracePeriodSeconds: 310 },
+      ],
+      [
+        'keeps a longer grace period the user chose',
+        {},
+        { terminationGracePeriodSeconds: 120 },
+        { terminationGracePeriodSeconds: 120 },
+      ],
+      [
+        'raises the API server default of 30 s',
+        {},
+        { terminationGracePeriodSeconds: 30 },
+        { terminationGracePeriodSeconds: 40 },
+      ],
+    ])('%s', (_case, annotations, given, expected) => {
+      const deployment = minimalFunction(annotations);
+      Object.assign(deployment.spec!.template.spec!, given);
+      expect(admit(deployment).spec!.template.spec).toMatchObject(expected);
+    });
+
+    it('sizes the grace period to a drain the user set', () => {
+      const deployment = minimalFunction();
+      deployment.spec!.template.spec!.containers[0]!.env = [{ name: 'CLOUDBASE_DRAIN_MS', value: '20000' }];
+      const podSpec = admit(deployment).spec!.template.spec!;
+      expect(podSpec.terminationGracePeriodSeconds).toBe(55);
+      expect(podSpec.containers[0]!.env).toContainEqual({ name: 'CLOUDBASE_DRAIN_MS', value: '20000' });
     });
   });
 

@@ -44,7 +44,37 @@ export const RuntimeEnv = {
    * may set it on the function container; the webhook leaves it alone.
    */
   logLevel: 'CLOUDBASE_LOG_LEVEL',
+  /**
+   * How long the runtime keeps serving after SIGTERM, not ready and answering with `Connection: close`,
+   * before it stops accepting (0 to 300000 ms, default {@link DEFAULT_DRAIN_MS}). The user may set it on
+   * the function container; the webhook leaves it alone and sizes the pod's grace period to it.
+   */
+  drainMs: 'CLOUDBASE_DRAIN_MS',
 } as const;
+
+/**
+ * The drain after SIGTERM. Kubernetes removes a terminating pod from its EndpointSlices at the same time as
+ * it signals the pod, and a proxy routes to it until it has seen that change: here the EndpointSlice update
+ * (batched 150 ms on the local cluster), then Traefik's provider throttle (1 s) and its configuration
+ * rebuild. Five seconds covers that with room for a loaded machine; a pod that closed at once would refuse
+ * the requests still sent to it.
+ * https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination
+ */
+export const DEFAULT_DRAIN_MS = 5_000;
+
+/** The runtime's request timeout without `cloudbase.dev/timeout`. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The pod's terminationGracePeriodSeconds: the drain, then the slowest request the function may still be
+ * answering (its timeout), plus 5 s for the process to exit, so the kubelet never kills a request mid-answer.
+ */
+export function terminationGracePeriodSeconds(
+  timeoutMs: number | undefined,
+  drainMs: number = DEFAULT_DRAIN_MS,
+): number {
+  return Math.ceil((drainMs + (timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)) / 1000) + 5;
+}
 
 /**
  * The variables the webhook owns: it rewrites them on every admission and removes them when they no longer
@@ -52,7 +82,7 @@ export const RuntimeEnv = {
  */
 export const WEBHOOK_OWNED_ENV: ReadonlySet<string> = new Set(
   Object.values(RuntimeEnv).filter(
-    (name) => name !== RuntimeEnv.maxBodyBytes && name !== RuntimeEnv.logLevel,
+    (name) => name !== RuntimeEnv.maxBodyBytes && name !== RuntimeEnv.logLevel && name !== RuntimeEnv.drainMs,
   ),
 );
 

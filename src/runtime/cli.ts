@@ -22,7 +22,9 @@ const STEPS: Record<Step, (env: NodeJS.ProcessEnv) => Promise<number>> = {
   serve: async (env) => (await import('./serve.js')).serve(env),
   fetch: async (env) => (await (await import('../workspace/fetch.js')).fetchSource(env), 0),
   install: async (env) => (
-    await (await import('../workspace/install.js')).install(env[RuntimeEnv.workspace]?.trim() || '/workspace'),
+    await (
+      await import('../workspace/install.js')
+    ).install(env[RuntimeEnv.workspace]?.trim() || '/workspace'),
     0
   ),
   // Never fails: a failed postStart hook would make the kubelet kill the container.

@@ -18,6 +18,7 @@ describe('loadRuntimeConfig', () => {
           timeoutMs: DEFAULT_TIMEOUT_MS,
           maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
           logLevel: 'info',
+          drainMs: 5000,
         },
       });
     });
@@ -37,6 +38,7 @@ describe('loadRuntimeConfig', () => {
         CLOUDBASE_TIMEOUT_MS: '5000',
         CLOUDBASE_MAX_BODY_BYTES: '1024',
         CLOUDBASE_LOG_LEVEL: 'debug',
+        CLOUDBASE_DRAIN_MS: '0',
       });
       expect(result).toEqual({
         ok: true,
@@ -52,6 +54,7 @@ describe('loadRuntimeConfig', () => {
           timeoutMs: 5000,
           maxBodyBytes: 1024,
           logLevel: 'debug',
+          drainMs: 0,
         },
       });
     });
@@ -94,6 +97,10 @@ describe('loadRuntimeConfig', () => {
       [
         { CLOUDBASE_MAX_BODY_BYTES: '-1' },
         'CLOUDBASE_MAX_BODY_BYTES="-1" is not valid: expected an integer number of bytes between 1 and 2147483647',
+      ],
+      [
+        { CLOUDBASE_DRAIN_MS: '600000' },
+        'CLOUDBASE_DRAIN_MS="600000" is not valid: expected an integer number of milliseconds between 0 and 300000',
       ],
       [
         { CLOUDBASE_LOG_LEVEL: 'loud' },

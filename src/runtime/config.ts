@@ -5,9 +5,14 @@
 import path from 'node:path';
 import { parseHandler } from '../contract/fields.js';
 import { SIGNATURES, type FunctionHandler, type Signature } from '../contract/function-spec.js';
-import { PodLayout, RuntimeEnv } from '../contract/runtime-env.js';
+import {
+  DEFAULT_DRAIN_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  PodLayout,
+  RuntimeEnv,
+} from '../contract/runtime-env.js';
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS;
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
 /** Upper bound of the per-request timeout: one hour. */
 export const MAX_TIMEOUT_MS = 3_600_000;
@@ -33,6 +38,8 @@ export interface RuntimeConfig {
   timeoutMs: number;
   maxBodyBytes: number;
   logLevel: LogLevel;
+  /** How long to keep serving after SIGTERM before closing (see RuntimeEnv.drainMs). */
+  drainMs: number;
 }
 
 /** Either a config or every problem found, each naming the variable, its value and what is accepted. */
@@ -84,6 +91,7 @@ export function loadRuntimeConfig(env: Env): ConfigResult {
       DEFAULT_MAX_BODY_BYTES,
     ),
     logLevel: read(RuntimeEnv.logLevel, parseLogLevel, 'info'),
+    drainMs: read(RuntimeEnv.drainMs, parseIntegerIn(0, 300_000, 'milliseconds'), DEFAULT_DRAIN_MS),
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

@@ -28,6 +28,7 @@ function config(
     timeoutMs: 5000,
     maxBodyBytes: 1024,
     logLevel: 'info',
+    drainMs: 0,
     ...overrides,
   };
 }
@@ -283,5 +284,49 @@ describe('the runtime over HTTP', () => {
     expect(await inFlight.then((r) => [r.status, r.body])).toEqual([200, 'slow done']);
     await expect(fetch(`${url}/text`)).rejects.toThrow();
     await expect(fetch(`${adminUrl}/livez`)).rejects.toThrow();
+  });
+
+  describe('draining after SIGTERM', () => {
+    it('keeps serving, not ready, with Connection: close, for the drain period, then closes', async () => {
+      const { url, adminUrl, runtime, lines } = await start(
+        config('fetch', 'fetch/esm/handler.js', undefined, { drainMs: 400 }),
+      );
+      running.splice(running.indexOf(runtime), 1);
+      // A keep-alive connection opened before the signal, as a proxy's pool holds one.
+      const before = await call(`${url}/text`);
+      expect(before.headers.get('connection')).toBe('keep-alive');
+      const started = Date.now();
+      const shutdown = runtime.shutdown();
+      expect(await call(`${adminUrl}/readyz`).then((r) => [r.status, r.body])).toEqual([
+        503,
+        'shutting down',
+      ]);
+      // Still answered during the drain, on the kept connection and on new ones alike: each says close.
+      for (let i = 0; i < 3; i += 1) {
+        const during = await call(`${url}/text`);
+        expect([during.status, during.headers.get('connection')]).toEqual([200, 'close']);
+      }
+      const inFlight = call(`${url}/slow?ms=600`);
+      await shutdown;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+      expect(await inFlight.then((r) => [r.status, r.body])).toEqual([200, 'slow done']);
+      await expect(fetch(`${url}/text`)).rejects.toThrow();
+      expect(lines.map((l) => l['msg'])).toContain(
+        'draining: readiness false, serving with Connection: close',
+      );
+    });
+
+    it('refuses new connections once the drain is over, while an in-flight request still completes', async () => {
+      const { url, runtime } = await start(
+        config('fetch', 'fetch/esm/handler.js', undefined, { drainMs: 200 }),
+      );
+      running.splice(running.indexOf(runtime), 1);
+      const shutdown = runtime.shutdown();
+      const inFlight = call(`${url}/slow?ms=700`);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await expect(fetch(`${url}/text`)).rejects.toThrow();
+      expect(await inFlight.then((r) => r.status)).toBe(200);
+      expect(await shutdown).toBe(true);
+    });
   });
 });

@@ -27,7 +27,10 @@ export interface RuntimeDeps {
   load: () => Promise<FunctionHandler>;
   /** Interface to listen on; `0.0.0.0` in a pod, `127.0.0.1` in tests. */
   host?: string;
+  /** Bound on the wait for in-flight requests once closed; default: the longer of 25 s and the timeout + 1 s. */
   shutdownGraceMs?: number;
+  /** Waits out the drain; tests may shorten it through the config's drainMs. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface RunningRuntime {
@@ -35,7 +38,10 @@ export interface RunningRuntime {
   adminUrl: string;
   /** Resolves with the function server's URL once it listens and is ready; rejects if loading failed. */
   ready: Promise<string>;
-  /** Stops accepting, waits for in-flight requests (bounded), closes both servers. True if all finished. */
+  /**
+   * Drains (not ready, still serving, every answer `Connection: close`) for the configured period, then stops
+   * accepting, waits for in-flight requests (bounded) and closes both servers. True if all finished.
+   */
   shutdown(): Promise<boolean>;
 }
 
@@ -53,6 +59,7 @@ export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Pr
   });
   const adminUrl = await listen(admin, host, config.adminPort);
   let functionServer: Server | undefined;
+  const isDraining = (): boolean => state.phase === 'draining';
 
   const ready = (async (): Promise<string> => {
     try {
@@ -63,6 +70,7 @@ export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Pr
         metrics: deps.metrics,
         timeoutMs: config.timeoutMs,
         maxBodyBytes: config.maxBodyBytes,
+        isDraining,
       });
       setSocketTimeouts(functionServer);
       const url = await listen(functionServer, host, config.port);
@@ -83,15 +91,26 @@ export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Pr
   ready.catch(() => undefined);
 
   const shutdown = async (): Promise<boolean> => {
+    const wasServing = state.phase === 'ready';
     state = { phase: 'draining' };
-    const drained = functionServer
-      ? await closeWithin(functionServer, deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS)
-      : true;
+    if (functionServer !== undefined && wasServing && config.drainMs > 0) {
+      // Kubernetes takes the pod out of its endpoints as it signals it, but proxies route here until they
+      // have seen that: keep answering meanwhile (contract/runtime-env.ts DEFAULT_DRAIN_MS).
+      deps.logger.info(
+        { drainMs: config.drainMs },
+        'draining: readiness false, serving with Connection: close',
+      );
+      await (deps.sleep ?? sleep)(config.drainMs);
+    }
+    const graceMs = deps.shutdownGraceMs ?? Math.max(DEFAULT_SHUTDOWN_GRACE_MS, config.timeoutMs + 1000);
+    const drained = functionServer ? await closeWithin(functionServer, graceMs) : true;
     await close(admin);
     return drained;
   };
   return { adminUrl, ready, shutdown };
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function readinessOf(state: Phase, config: RuntimeConfig): Readiness {
   switch (state.phase) {

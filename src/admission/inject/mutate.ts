@@ -9,6 +9,7 @@ import { Label, MANAGED_BY, StatusAnnotation } from '../../contract/annotations.
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import type { AdmissionFacts, InjectionConfig } from './config.js';
 import { completeFunctionContainer } from './function-container.js';
+import { completePodSpec } from './pod.js';
 import { reconcileOwned } from './owned.js';
 import { desiredInitContainers } from './init-containers.js';
 import {
@@ -71,6 +72,7 @@ export function injectFunction(
   const container = functionContainer(podSpec);
   const image = chooseImage(template.metadata, container, spec, runtimeImage);
   completeFunctionContainer(container, spec, layout, podSpec, image);
+  completePodSpec(podSpec, spec, container);
   const annotations = (template.metadata.annotations ??= {});
   annotations[DEFAULT_CONTAINER_ANNOTATION] ??= Injected.functionContainer;
 }

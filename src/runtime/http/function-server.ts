@@ -21,6 +21,8 @@ export interface FunctionServerOptions {
   metrics: RuntimeMetrics;
   timeoutMs: number;
   maxBodyBytes: number;
+  /** True while the pod drains after SIGTERM: every answer then says `Connection: close`. */
+  isDraining?: () => boolean;
 }
 
 /** Creates the function server. */
@@ -90,8 +92,10 @@ class Exchange {
   }
 
   private writeHead(head: ResponseHead): void {
-    // Draining: let this connection close after the answer so that shutdown does not wait on keep-alive.
-    if (this.closeAfterAnswer || !this.server.listening) head.headers.connection = 'close';
+    // Draining: the proxy retires each kept-alive connection after its answer, rather than have it cut while
+    // it may be writing the next request on it; shutdown then does not wait on keep-alive either.
+    if (this.closeAfterAnswer || this.opts.isDraining?.() === true || !this.server.listening)
+      head.headers.connection = 'close';
     this.res.writeHead(head.status, head.headers);
   }
 
