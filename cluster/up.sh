@@ -80,6 +80,7 @@ CLUSTER_NODE_IP=$NODE_IP
 CLUSTER_HOST_IP=$HOST_IP
 CLUSTER_NETNS=$NETNS
 KUBECTL=$K8S_BIN/kubectl
+WEBHOOK_CLIENT_CA=$WEBHOOK_CLIENT_CA
 EOF
   log "wrote $REPO_DIR/.cluster/env"
 }
@@ -97,6 +98,39 @@ reset_if_service_range_changed() {
   bash "$CLUSTER_DIR/down.sh" --purge
 }
 
+# apiserver_command prints the command line start_apiserver (lib/components.sh)
+# runs, one argument a line, without running it: start_component and wait_for
+# are redefined in this subshell only.
+apiserver_command() (
+  # shellcheck disable=SC2317 # called by start_apiserver
+  start_component() {
+    shift
+    printf '%s\n' "$@"
+  }
+  # shellcheck disable=SC2317
+  wait_for() { :; }
+  start_apiserver
+)
+
+# restart_apiserver_if_changed stops a running kube-apiserver that was started
+# with other flags than start_apiserver passes now, or before a file it reads
+# only at start changed (the admission configuration and its kubeconfig,
+# lib/pki.sh); start_apiserver then starts it as configured. start_component
+# alone keeps whatever runs, so a cluster started before a change would never
+# pick it up.
+restart_apiserver_if_changed() {
+  pid_alive kube-apiserver || return 0
+  local pidfile=$PID_DIR/kube-apiserver.pid file reason=""
+  [[ $(tr '\0' '\n' <"/proc/$(<"$pidfile")/cmdline") == "$(apiserver_command)" ]] ||
+    reason="its flags changed"
+  for file in "$ADMISSION_CONFIG" "$WEBHOOK_CLIENT_KUBECONFIG"; do
+    if [[ $file -nt $pidfile ]]; then reason="$file changed"; fi
+  done
+  [[ -z $reason ]] && return 0
+  log "restarting kube-apiserver: $reason since it started"
+  stop_component kube-apiserver
+}
+
 main() {
   local start=$SECONDS
   [[ $EUID -eq 0 ]] || die "run as root: the cluster needs network namespaces, mounts and cgroups"
@@ -112,6 +146,7 @@ main() {
   start_containerd
   import_images
   start_etcd
+  restart_apiserver_if_changed
   start_apiserver
   start_controller_manager
   start_scheduler

@@ -112,7 +112,8 @@ start_apiserver() {
     --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --proxy-client-cert-file="$PKI_DIR/front-proxy-client.crt" \
     --proxy-client-key-file="$PKI_DIR/front-proxy-client.key" \
-    --authorization-mode=Node,RBAC --allow-privileged=true --profiling=false
+    --authorization-mode=Node,RBAC --allow-privileged=true --profiling=false \
+    --admission-control-config-file="$ADMISSION_CONFIG"
   wait_for kube-apiserver 90 kubectl_admin get --raw /readyz
 }
 

@@ -14,3 +14,13 @@ export function backoffDelay(failures: number, policy: BackoffPolicy): number {
   // 2^failures overflows to Infinity long after the cap; min() keeps it finite.
   return Math.min(policy.maxMs, policy.baseMs * 2 ** (failures - 1));
 }
+
+/**
+ * The delay with "equal jitter": half of it fixed, half random, so that replicas (or caches) that failed
+ * together do not retry together. `random` returns [0, 1), as Math.random.
+ * https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
+ */
+export function jitteredBackoff(failures: number, policy: BackoffPolicy, random: () => number): number {
+  const delay = backoffDelay(failures, policy);
+  return Math.round(delay / 2 + random() * (delay / 2));
+}

@@ -1,12 +1,12 @@
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { describeApiError, isNamespaceTerminating, type Kube } from '../kube/client.js';
 import { RouteTable } from '../routing/table.js';
-import type { GrantResult } from '../routing/grants.js';
+import { GrantAnnotation, parseGrant, type GrantResult } from '../routing/grants.js';
 import { ClaimTracker } from './claims.js';
 import { EventRecorder } from './events.js';
-import { createCaches, startWithRestarts, type FunctionCaches } from './informers.js';
+import { createCaches, startCaches, type FunctionCaches, type RunningCaches } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { CHILD_KINDS } from './plan.js';
@@ -39,7 +39,8 @@ export class FunctionController {
   private readonly reconciler: Reconciler;
   private readonly elector: LeaderElector;
   private readonly events: EventRecorder;
-  private running: Promise<void>[] = [];
+  private workers: Promise<void>[] = [];
+  private running: RunningCaches | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private generation = 0;
 
@@ -64,37 +65,53 @@ export class FunctionController {
   }
 
   /** The route grant of a namespace (routing/grants.ts), from the cached Namespace's annotations. */
-  private grantOf(_namespace: string): GrantResult {
-    return { ok: true, grant: {} };
+  private grantOf(namespace: string): GrantResult {
+    return parseGrant(namespace, this.caches.namespaces.get(namespace)?.metadata?.annotations);
   }
 
   get isLeader(): boolean {
     return this.elector.isLeader;
   }
 
-  /** Starts the caches, then campaigns for the Lease. Resolves once the caches are filled. */
+  /**
+   * Starts the caches, then campaigns for the Lease. Resolves once every cache has listed successfully:
+   * until then nothing may decide from them (a route check on an empty cache would pass anything).
+   */
   async start(): Promise<void> {
-    const { logger } = this.options;
     this.watchDeployments();
+    this.watchNamespaces();
     for (const kind of CHILD_KINDS) this.watchChildren(this.caches.children[kind]);
-    const onError = (kind: string) => () => this.metrics.errors.inc({ kind });
-    await Promise.all([
-      startWithRestarts('deployments', this.caches.deployments as never, logger, onError('watch')),
-      ...CHILD_KINDS.map((kind) =>
-        startWithRestarts(kind, this.caches.children[kind], logger, onError('watch')),
-      ),
-    ]);
+    this.running = startCaches(this.caches, this.options.logger, () =>
+      this.metrics.errors.inc({ kind: 'watch' }),
+    );
+    await this.running.ready;
     this.elector.start();
+  }
+
+  /** True once every cache has listed. */
+  get synced(): boolean {
+    return this.running?.synced() ?? false;
   }
 
   async stop(): Promise<void> {
     await this.elector.stop();
     this.stopWorkers();
     this.queue.shutDown();
-    await Promise.all([
-      this.caches.deployments.stop(),
-      ...CHILD_KINDS.map((kind) => this.caches.children[kind].stop()),
-    ]);
+    await this.running?.stop();
+  }
+
+  /** A change of a Namespace's route grant re-decides its functions and those they overlap. */
+  private watchNamespaces(): void {
+    const grants = (namespace: V1Namespace | undefined): string =>
+      JSON.stringify(Object.values(GrantAnnotation).map((key) => namespace?.metadata?.annotations?.[key]));
+    const requeue = (name: string): void => {
+      for (const key of this.routes.namespaceChanged(name)) this.queue.add(key);
+    };
+    this.caches.namespaces.on('add', (namespace) => {
+      if (grants(namespace) !== grants(undefined)) requeue(namespace.metadata?.name ?? '');
+    });
+    this.caches.namespaces.on('update', (namespace) => requeue(namespace.metadata?.name ?? ''));
+    this.caches.namespaces.on('delete', (namespace) => requeue(namespace.metadata?.name ?? ''));
   }
 
   private watchDeployments(): void {
@@ -133,7 +150,7 @@ export class FunctionController {
     this.resyncAll();
     this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncMs);
     this.resyncTimer.unref();
-    this.running = Array.from({ length: this.options.workers }, () => this.work(generation));
+    this.workers = Array.from({ length: this.options.workers }, () => this.work(generation));
   }
 
   private stopWorkers(): void {

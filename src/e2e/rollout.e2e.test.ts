@@ -123,7 +123,7 @@ describe('a function rolled out under load', () => {
       labelSelector: 'cloudbase.dev/function=hello',
     });
     expect(pods.items.length).toBeGreaterThan(0);
-    for (const pod of pods.items as V1Pod[]) {
+    for (const pod of pods.items) {
       expect(pod.spec?.automountServiceAccountToken).toBe(false);
       const mounts = pod.spec!.containers.flatMap((c) => c.volumeMounts ?? []).map((m) => m.mountPath);
       expect(mounts).not.toContain('/var/run/secrets/kubernetes.io/serviceaccount');

@@ -45,6 +45,8 @@ export async function startTestWebhookServer(
     host?: string;
     /** Reads source ConfigMaps as the controller's webhook does (without it, every source gets the build). */
     configMapKeys?: ConfigMapKeysLookup;
+    /** `--client-ca`: reviews only from callers with a client certificate this CA file signed. */
+    clientCaFile?: string;
   } = {},
 ): Promise<TestWebhookServer> {
   const host = options.host ?? '127.0.0.1';
@@ -59,6 +61,7 @@ export async function startTestWebhookServer(
     processMetrics: false,
     certificatePollIntervalMs: options.pollIntervalMs ?? 200,
     ...(options.configMapKeys === undefined ? {} : { configMapKeys: options.configMapKeys }),
+    ...(options.clientCaFile === undefined ? {} : { clientCaFile: options.clientCaFile }),
   });
   return {
     server,

@@ -17,6 +17,8 @@ import { objectRef, reviewOf, type AdmissionReview } from '../admission/review.j
 import { validate } from '../admission/validate.js';
 import type { RouteOwnership } from '../routing/table.js';
 import { observeAdmission, type WebhookMetrics, type WebhookName } from './metrics.js';
+import { checkCaller, unauthenticatedMessage } from './client-auth.js';
+import { discardBody } from './refused-body.js';
 import { admissionReviewSchema } from './schemas.js';
 
 /** Two objects of up to 3 MiB (object and oldObject) plus slack, as controller-runtime allows. */
@@ -34,6 +36,11 @@ export interface WebhookAppOptions {
   configMapKeys?: ConfigMapKeysLookup;
   /** Creates the HTTPS server; server.ts owns TLS and timeouts. Tests and benchmarks may pass their own. */
   serverFactory?: FastifyServerFactory;
+  /**
+   * Reviews only from a caller whose TLS client certificate the server's client CA verified (server.ts asks for
+   * one); others get 401. Probes and /metrics stay open.
+   */
+  requireClientCertificate?: boolean;
 }
 
 /** Builds the webhook app: routes, body limits, one error handler. It never listens (see server.ts). */
@@ -64,7 +71,13 @@ export function buildWebhookApp(options: WebhookAppOptions): FastifyInstance {
   ) =>
     app.post<{ Body: AdmissionReview }>(
       `/${webhook}`,
-      { schema: { body: admissionReviewSchema } },
+      {
+        schema: { body: admissionReviewSchema },
+        // onRequest: before the body is read, so an unknown caller cannot make us parse 7 MiB.
+        ...(options.requireClientCertificate === true
+          ? { onRequest: refuseUnknownCaller(options, webhook) }
+          : {}),
+      },
       async (request) => answerReview(options, webhook, request.body, decide),
     );
   admit('mutate', async (review) =>
@@ -84,6 +97,24 @@ export function buildWebhookApp(options: WebhookAppOptions): FastifyInstance {
     reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()),
   );
   return app;
+}
+
+/** 401 for a caller without a client certificate from the client CA, counted and logged with its address. */
+function refuseUnknownCaller(
+  options: WebhookAppOptions,
+  webhook: WebhookName,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+  return async (request, reply) => {
+    const caller = checkCaller(request.raw.socket);
+    if (caller.verified) return undefined;
+    options.metrics.admissionErrors.inc({ webhook, reason: 'unauthenticated' });
+    options.logger.warn(
+      { url: request.url, remoteAddress: request.ip, reason: caller.reason },
+      'caller refused: no client certificate from the client CA',
+    );
+    // The body is not read: Node.js reads and drops it and keeps the connection (no `Connection: close`).
+    return reply.code(401).send({ error: 'Unauthorized', message: unauthenticatedMessage(caller) });
+  };
 }
 
 /** Decides one review; an exception becomes a 500 review response with the uid, never a thrown error. */
@@ -126,10 +157,13 @@ async function answerReview(
   return reviewOf(outcome.response);
 }
 
-/** 4xx pass a helpful message through (always 400 for a body that is not a review); 5xx say nothing more. */
+/**
+ * 4xx pass a helpful message through (always 400 for a body that is not a review); 5xx say nothing more. A 413
+ * is sent once the refused body has been read (see discardBody), so the client still writing it reads it.
+ */
 function errorHandler(
   options: WebhookAppOptions,
-): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<void> {
   return (error, request, reply) => {
     const status = error.statusCode ?? 500;
     const webhook = request.url.startsWith('/mutate')
@@ -146,8 +180,15 @@ function errorHandler(
     const code = status === 415 ? 400 : status;
     if (webhook !== undefined)
       options.metrics.admissionErrors.inc({ webhook, reason: code === 413 ? 'too_large' : 'bad_request' });
-    options.logger.warn({ url: request.url, statusCode: code, reason: error.message }, 'request rejected');
     const message = status === 415 ? `${error.message}; send application/json` : error.message;
-    return reply.code(code).send({ error: code === 413 ? 'Payload Too Large' : 'Bad Request', message });
+    const rejected = { url: request.url, statusCode: code, reason: error.message, remoteAddress: request.ip };
+    if (code !== 413) {
+      options.logger.warn(rejected, 'request rejected');
+      return reply.code(code).send({ error: 'Bad Request', message });
+    }
+    return discardBody(request.raw).then((bodyRead) => {
+      options.logger.warn({ ...rejected, bodyRead }, 'request rejected');
+      void reply.code(413).send({ error: 'Payload Too Large', message });
+    });
   };
 }

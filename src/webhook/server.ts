@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -8,7 +9,8 @@ import type { ConfigMapKeysLookup } from '../admission/facts.js';
 import type { RouteOwnership } from '../routing/table.js';
 import { buildWebhookApp } from './app.js';
 import { CertificateWatcher, type KeyPair } from './certificate-watcher.js';
-import { createWebhookMetrics } from './metrics.js';
+import { ClientCaWatcher, clientCaReloads } from './client-auth.js';
+import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
 
 /** A serving certificate that is already loaded and reports its replacements (e.g. from a Secret). */
 export interface CertificateSource {
@@ -38,6 +40,11 @@ export interface WebhookServerOptions {
   configMapKeys?: ConfigMapKeysLookup;
   /** Registry to add the webhook's metrics to, shared with the controller in one process. */
   registry?: Registry;
+  /**
+   * PEM file of the CA that signs the API server's webhook client certificate (`--client-ca`): /mutate and
+   * /validate then refuse a caller without such a certificate (401). Reloaded when it changes. Off by default.
+   */
+  clientCaFile?: string;
 }
 
 export interface RunningWebhookServer {
@@ -60,7 +67,10 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 
-/** Serves the webhooks over HTTPS (TLS 1.2+) from the certificate directory, reloading it when it changes. */
+/**
+ * Serves the webhooks over HTTPS (TLS 1.2+) from the certificate directory, reloading it when it changes; with a
+ * client CA, reviews only for callers whose client certificate it signed (the API server's), reloading it too.
+ */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningWebhookServer> {
   const metrics = createWebhookMetrics({
     processMetrics: options.processMetrics ?? true,
@@ -68,12 +78,21 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   });
   let server: Server | undefined;
   const certificates = options.certificates ?? watchDirectory(options);
-  const onReload = (pair: KeyPair, result: 'loaded' | 'rejected'): void => {
+  let pair = certificates.initial;
+  let ca: string | undefined;
+  // New handshakes use the new certificate or CA; established connections keep going undisturbed.
+  const reloadTls = (): void => server?.setSecureContext(secureContextOptions(pair, ca));
+  const onReload = (loaded: KeyPair, result: 'loaded' | 'rejected'): void => {
     metrics.certificateReloads.inc({ result });
-    // New handshakes use the new certificate; established connections keep going undisturbed.
-    if (result === 'loaded') server?.setSecureContext({ ...pair, minVersion: 'TLSv1.2' });
+    if (result !== 'loaded') return;
+    pair = loaded;
+    reloadTls();
   };
-  const initial = certificates.initial;
+  const clientCa = watchClientCa(options, metrics, (loaded) => {
+    ca = loaded;
+    reloadTls();
+  });
+  ca = clientCa?.loadInitial();
   let listening = false;
   let draining = false;
   const app = buildWebhookApp({
@@ -83,8 +102,12 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     isReady: () => listening && !draining && (options.isReady?.() ?? true),
     ...(options.routeClaims === undefined ? {} : { routeClaims: options.routeClaims }),
     ...(options.configMapKeys === undefined ? {} : { configMapKeys: options.configMapKeys }),
+    requireClientCertificate: clientCa !== undefined,
     serverFactory: (handler) => {
-      server = createServer({ ...initial, minVersion: 'TLSv1.2' }, handler);
+      // With a client CA, ask every caller for a certificate but let one without through the handshake: the
+      // kubelet's probes have none, and a refused admission is better told in HTTP (401) than as a TLS alert.
+      const clientAuth = clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false };
+      server = createServer({ ...secureContextOptions(pair, ca), ...clientAuth }, handler);
       server.headersTimeout = HEADERS_TIMEOUT_MS;
       server.requestTimeout = REQUEST_TIMEOUT_MS;
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -97,6 +120,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   options.configure?.(app);
   await app.listen({ port: options.port, host: options.host });
   certificates.start(onReload);
+  clientCa?.start();
   listening = true;
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -111,6 +135,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     async close() {
       listening = false;
       certificates.stop();
+      clientCa?.stop();
       await app.close();
       server?.closeIdleConnections();
     },
@@ -134,4 +159,28 @@ function watchDirectory(options: WebhookServerOptions): CertificateSource {
     },
     stop: () => watcher.stop(),
   };
+}
+
+/** TLS 1.2+, the serving pair, and the client CA when there is one: the whole context, as setSecureContext wants. */
+function secureContextOptions(pair: KeyPair, ca: string | undefined): SecureContextOptions {
+  return { ...pair, minVersion: 'TLSv1.2', ...(ca === undefined ? {} : { ca }) };
+}
+
+/** The `--client-ca` file's watcher, counting reloads; undefined when client authentication is off. */
+function watchClientCa(
+  options: WebhookServerOptions,
+  metrics: WebhookMetrics,
+  onLoaded: (pem: string) => void,
+): ClientCaWatcher | undefined {
+  if (options.clientCaFile === undefined) return undefined;
+  const reloads = clientCaReloads(metrics.registry);
+  return new ClientCaWatcher(
+    options.clientCaFile,
+    options.logger,
+    (pem, result) => {
+      reloads.inc({ result });
+      if (result === 'loaded') onLoaded(pem);
+    },
+    options.certificatePollIntervalMs,
+  );
 }

@@ -11,7 +11,7 @@ import { createLogger } from '../../log.js';
 import { integerFlag, shutdownSignal, UsageError, type Command } from '../command.js';
 import type { InjectionConfig } from '../../admission/inject/config.js';
 import { startWebhookServer, type CertificateSource } from '../../webhook/server.js';
-import { runtimeImagesFrom } from './webhook.js';
+import { CLIENT_CA_OPTION, clientCaFlag, runtimeImagesFrom } from './webhook.js';
 
 /** How long admission waits to read a source ConfigMap before it chooses the build init container. */
 const CONFIGMAP_READ_TIMEOUT_MS = 1500;
@@ -21,7 +21,7 @@ const usage =
   '[--identity ID] [--workers 16] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0] ' +
   '[--cert-dir DIR | --manage-certificates [--webhook-service cloudbase-webhook] [--webhook-configuration cloudbase] ' +
   '[--ca-secret cloudbase-webhook-ca] [--tls-secret cloudbase-webhook-tls] [--ca-validity-seconds N] ' +
-  '[--cert-validity-seconds N]] [--webhook-port 8443] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0]';
+  '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0]';
 
 /** Self-managed webhook certificates: Secrets in the pod's namespace, caBundle written by the leader. */
 export interface ManagedCertificates {
@@ -50,6 +50,8 @@ export interface ControllerFlags {
         managed: ManagedCertificates | undefined;
         port: number;
         injection: InjectionConfig;
+        /** Refuse admission callers without a client certificate from this CA (the API server's). */
+        clientCaFile: string | undefined;
       }
     | undefined;
   /** After SIGTERM, stay up (not ready) this long so Service endpoints drop this replica before it closes. */
@@ -84,10 +86,16 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
       'ca-validity-seconds': { type: 'string', default: String(5 * YEAR_SECONDS) },
       'cert-validity-seconds': { type: 'string', default: String(YEAR_SECONDS) },
       'shutdown-delay-seconds': { type: 'string', default: '0' },
+      ...CLIENT_CA_OPTION,
     },
   });
   const certDir = values['cert-dir'];
   const manage = values['manage-certificates'];
+  if (values['client-ca'] !== undefined && certDir === undefined && !manage) {
+    throw new UsageError(
+      '--client-ca protects the webhooks: serve them too (--cert-dir or --manage-certificates)',
+    );
+  }
   if (certDir !== undefined && manage) {
     throw new UsageError(
       '--cert-dir and --manage-certificates exclude each other: serve files, or manage Secrets',
@@ -118,6 +126,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
             managed: manage ? managedCertificatesFrom(values, env) : undefined,
             port: integerFlag('webhook-port', values['webhook-port'], 0, 65_535),
             injection: { runtimeImages: runtimeImagesFrom(runtimeImageAssignments) },
+            clientCaFile: clientCaFlag(values['client-ca']),
           },
     shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
   };
@@ -185,7 +194,7 @@ export const controllerCommand: Command = {
       host: flags.metricsHost,
       registry,
       logger,
-      isReady: () => synced && !stopping,
+      isReady: () => synced && controller.synced && !stopping,
     });
     await controller.start();
     const managed = flags.webhook?.managed;
@@ -204,6 +213,7 @@ export const controllerCommand: Command = {
                 }),
             port: flags.webhook.port,
             host: flags.metricsHost,
+            ...(flags.webhook.clientCaFile === undefined ? {} : { clientCaFile: flags.webhook.clientCaFile }),
             injection: flags.webhook.injection,
             logger,
             registry,

@@ -6,7 +6,21 @@ import { startWebhookServer } from '../../webhook/server.js';
 import { integerFlag, shutdownSignal, UsageError, type Command } from '../command.js';
 
 const usage =
-  'cloudbase webhook --cert-dir DIR [--port 8443] [--host 0.0.0.0] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0]';
+  'cloudbase webhook --cert-dir DIR [--port 8443] [--host 0.0.0.0] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... ' +
+  '[--shutdown-delay-seconds 0]';
+
+/**
+ * `--client-ca FILE`, for `cloudbase webhook` and `cloudbase controller` (which serves the webhooks too): the CA
+ * of the API server's webhook client certificate. Off when absent.
+ */
+export const CLIENT_CA_OPTION = { 'client-ca': { type: 'string' } } as const;
+
+/** The `--client-ca` value: a path, or undefined for no client authentication; an empty one is a UsageError. */
+export function clientCaFlag(value: string | undefined): string | undefined {
+  if (value === '')
+    throw new UsageError('--client-ca needs a file: the PEM CA of the API server client certificate');
+  return value;
+}
 
 export interface WebhookFlags {
   certDir: string;
@@ -14,6 +28,8 @@ export interface WebhookFlags {
   host: string;
   injection: InjectionConfig;
   shutdownDelaySeconds: number;
+  /** With it, /mutate and /validate answer only callers with a client certificate this CA signed. */
+  clientCaFile: string | undefined;
 }
 
 /** Parses the flags of `cloudbase webhook`; a wrong flag is a UsageError naming it. */
@@ -28,6 +44,7 @@ export function parseWebhookFlags(argv: string[]): WebhookFlags {
       host: { type: 'string', default: '0.0.0.0' },
       'runtime-image': { type: 'string', multiple: true, default: [] },
       'shutdown-delay-seconds': { type: 'string', default: '0' },
+      ...CLIENT_CA_OPTION,
     },
   });
   const certDir = values['cert-dir'];
@@ -39,6 +56,7 @@ export function parseWebhookFlags(argv: string[]): WebhookFlags {
     host: values.host,
     injection: { runtimeImages },
     shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
+    clientCaFile: clientCaFlag(values['client-ca']),
   };
 }
 
