@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAllYaml, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import {
   clusterEnv,
   clusterImages,
