@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseControllerFlags } from './controller.js';
+import { parseControllerFlags } from './controller-flags.js';
 
 const inCluster = { POD_NAMESPACE: 'cloudbase-system', POD_NAME: 'cloudbase-abc' };
 

@@ -1,0 +1,145 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { InjectionConfig } from '../../admission/inject/config.js';
+import { integerFlag, UsageError } from '../command.js';
+import type { ManagedCertificateSettings } from '../../webhook/managed-certificates.js';
+import { CLIENT_CA_OPTION, clientCaFlag, runtimeImagesFrom } from './webhook.js';
+
+/** The command line of `cloudbase controller`, for its help text. */
+export const controllerUsage =
+  'cloudbase controller [--kubeconfig PATH] [--lease-namespace cloudbase-system] [--lease-name cloudbase-controller] ' +
+  '[--identity ID] [--workers 16] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0] ' +
+  '[--cert-dir DIR | --manage-certificates [--webhook-service cloudbase-webhook] [--webhook-configuration cloudbase] ' +
+  '[--ca-secret cloudbase-webhook-ca] [--tls-secret cloudbase-webhook-tls] [--ca-validity-seconds N] ' +
+  '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0]';
+
+export interface ControllerFlags {
+  kubeconfig: string | undefined;
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  workers: number;
+  resyncSeconds: number;
+  metricsPort: number;
+  metricsHost: string;
+  /** Also serve the admission webhooks from this process, from a certificate directory or managed Secrets. */
+  webhook:
+    | {
+        certDir: string | undefined;
+        managed: ManagedCertificateSettings | undefined;
+        port: number;
+        injection: InjectionConfig;
+        /** Refuse admission callers without a client certificate from this CA (the API server's). */
+        clientCaFile: string | undefined;
+      }
+    | undefined;
+  /** After SIGTERM, stay up (not ready) this long so Service endpoints drop this replica before it closes. */
+  shutdownDelaySeconds: number;
+}
+
+const YEAR_SECONDS = 365 * 86_400;
+
+/** Parses `cloudbase controller` flags; POD_NAMESPACE and POD_NAME (downward API) are the in-cluster defaults. */
+export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ControllerFlags {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      kubeconfig: { type: 'string' },
+      'lease-namespace': { type: 'string', default: env['POD_NAMESPACE'] ?? 'cloudbase-system' },
+      'lease-name': { type: 'string', default: 'cloudbase-controller' },
+      identity: { type: 'string', default: env['POD_NAME'] ?? `${hostname()}-${process.pid}` },
+      workers: { type: 'string', default: '16' },
+      'resync-seconds': { type: 'string', default: '60' },
+      'metrics-port': { type: 'string', default: '9091' },
+      'metrics-host': { type: 'string', default: '0.0.0.0' },
+      'cert-dir': { type: 'string' },
+      'webhook-port': { type: 'string', default: '8443' },
+      'runtime-image': { type: 'string', multiple: true, default: [] },
+      'manage-certificates': { type: 'boolean', default: false },
+      'webhook-service': { type: 'string', default: 'cloudbase-webhook' },
+      'webhook-configuration': { type: 'string', default: 'cloudbase' },
+      'ca-secret': { type: 'string', default: 'cloudbase-webhook-ca' },
+      'tls-secret': { type: 'string', default: 'cloudbase-webhook-tls' },
+      'ca-validity-seconds': { type: 'string', default: String(5 * YEAR_SECONDS) },
+      'cert-validity-seconds': { type: 'string', default: String(YEAR_SECONDS) },
+      'shutdown-delay-seconds': { type: 'string', default: '0' },
+      ...CLIENT_CA_OPTION,
+    },
+  });
+  const certDir = values['cert-dir'];
+  const manage = values['manage-certificates'];
+  if (values['client-ca'] !== undefined && certDir === undefined && !manage) {
+    throw new UsageError(
+      '--client-ca protects the webhooks: serve them too (--cert-dir or --manage-certificates)',
+    );
+  }
+  if (certDir !== undefined && manage) {
+    throw new UsageError(
+      '--cert-dir and --manage-certificates exclude each other: serve files, or manage Secrets',
+    );
+  }
+  // CLOUDBASE_RUNTIME_IMAGES (from the install's ConfigMap) first, flags over it.
+  const runtimeImageAssignments = [
+    ...(env['CLOUDBASE_RUNTIME_IMAGES'] ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+    ...values['runtime-image'],
+  ];
+  return {
+    kubeconfig: values.kubeconfig,
+    leaseNamespace: values['lease-namespace'],
+    leaseName: values['lease-name'],
+    identity: values.identity,
+    workers: integerFlag('workers', values.workers, 1, 64),
+    resyncSeconds: integerFlag('resync-seconds', values['resync-seconds'], 5, 86_400),
+    metricsPort: integerFlag('metrics-port', values['metrics-port'], 0, 65_535),
+    metricsHost: values['metrics-host'],
+    webhook:
+      certDir === undefined && !manage
+        ? undefined
+        : {
+            certDir,
+            managed: manage ? managedCertificatesFrom(values, env) : undefined,
+            port: integerFlag('webhook-port', values['webhook-port'], 0, 65_535),
+            injection: { runtimeImages: runtimeImagesFrom(runtimeImageAssignments) },
+            clientCaFile: clientCaFlag(values['client-ca']),
+          },
+    shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
+  };
+}
+
+function managedCertificatesFrom(
+  values: Record<string, string | boolean | string[] | undefined>,
+  env: NodeJS.ProcessEnv,
+): ManagedCertificateSettings {
+  const text = (name: string): string => String(values[name]);
+  const caValiditySeconds = integerFlag(
+    'ca-validity-seconds',
+    text('ca-validity-seconds'),
+    180,
+    100 * YEAR_SECONDS,
+  );
+  const certValiditySeconds = integerFlag(
+    'cert-validity-seconds',
+    text('cert-validity-seconds'),
+    60,
+    100 * YEAR_SECONDS,
+  );
+  if (certValiditySeconds > caValiditySeconds) {
+    throw new UsageError(
+      '--cert-validity-seconds must not exceed --ca-validity-seconds: a certificate cannot outlive its CA',
+    );
+  }
+  return {
+    namespace: env['POD_NAMESPACE'] ?? text('lease-namespace'),
+    service: text('webhook-service'),
+    webhookConfiguration: text('webhook-configuration'),
+    caSecret: text('ca-secret'),
+    tlsSecret: text('tls-secret'),
+    caValiditySeconds,
+    certValiditySeconds,
+  };
+}
