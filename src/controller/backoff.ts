@@ -1,11 +1,11 @@
-/** Per-item exponential backoff, as client-go's ItemExponentialFailureRateLimiter: base · 2^failures, capped. */
+/** Exponential backoff, as client-go's ItemExponentialFailureRateLimiter: base · 2^(failures − 1), capped. */
 export interface BackoffPolicy {
   baseMs: number;
   maxMs: number;
 }
 
 export const RECONCILE_BACKOFF: BackoffPolicy = { baseMs: 50, maxMs: 60_000 };
-/** A failing watch is restarted after 1 s, 2 s, 4 s ... up to 30 s. */
+/** A failing list or watch is retried after 1 s, 2 s, 4 s ... up to 30 s (jittered: jitteredBackoff). */
 export const WATCH_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000 };
 
 /** Delay before retry number `failures` (1 for the first retry). */

@@ -2,6 +2,7 @@ import {
   ListWatch,
   Watch,
   type Informer,
+  type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
@@ -22,14 +23,17 @@ export interface FunctionCaches {
   deployments: Cache<V1Deployment>;
   children: Record<ChildKind, Cache<KubernetesObject>>;
   namespaces: Cache<V1Namespace>;
-  /** Every cache with its name and whether its first list has succeeded, for startCaches. */
+  /** Every cache with its name and health, for startCaches. */
   watched: WatchedCache[];
 }
 
+/** What startCaches needs of an informer: client-node's ListWatch, or a fake in tests. */
+export type Restartable = Pick<Informer<KubernetesObject>, 'on' | 'start' | 'stop'>;
+
 export interface WatchedCache {
   name: string;
-  cache: Cache<KubernetesObject>;
-  listed: ListState;
+  cache: Restartable;
+  health: CacheHealth;
 }
 
 /** Functions carry the label the mutating webhook adds; children carry our managed-by label. */
@@ -42,217 +46,299 @@ export const CHILD_API_VERSIONS: Record<ChildKind, string> = {
   IngressRoute: 'traefik.io/v1alpha1',
 };
 
-/** Whether a cache's list has succeeded: client-node's ListWatch reports a connect before it lists. */
-export class ListState {
+/**
+ * A watch that stayed open this long had worked: the failure that ends it is counted as the first again.
+ * Longer than the longest backoff (30 s), so a watch that fails soon after every start still backs off.
+ * client-go's reflector resets after 2 minutes without a failure; we time the open watch itself, so a list
+ * that hangs a long while before it fails is never taken for health.
+ */
+export const HEALTHY_WATCH_MS = 60_000;
+
+/**
+ * One cache's health, as its list function and its watch report it and as its restarts read it.
+ * client-node's ListWatch (1.4.0 cache.js) emits `connect` before it lists, and its `start()` resolves even
+ * when the list failed: neither says the cache is filled. Synced means a list of ours has returned and
+ * ListWatch has stored it. It stays true when a later watch or relist fails (the cache then lags, as
+ * client-go's HasSynced).
+ */
+export class CacheHealth {
   private listedOnce = false;
-  private readonly listeners: (() => void)[] = [];
-  private readonly waiting: (() => void)[] = [];
+  private listPending = false;
+  private isStopped = false;
+  private failureCount = 0;
+  private readonly first: Promise<void>;
+  private settleFirst: (error?: Error) => void = () => undefined;
+
+  constructor() {
+    this.first = new Promise<void>((resolve, reject) => {
+      this.settleFirst = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // Caches may be stopped before anyone waits for their first list: that rejection is not unhandled.
+    this.first.catch(() => undefined);
+  }
 
   get synced(): boolean {
     return this.listedOnce;
   }
 
-  markListed(): void {
+  get stopped(): boolean {
+    return this.isStopped;
+  }
+
+  /** Failures in a row since the last success. */
+  get failures(): number {
+    return this.failureCount;
+  }
+
+  /** Our list function returned a list; ListWatch stores its items next, then opens its watch. */
+  listReturned(): void {
+    this.listPending = true;
+  }
+
+  /**
+   * ListWatch opens a watch. After a list, it has just stored the list's items (in the same synchronous
+   * step: cache.js doneHandler), so the cache is synced; and the list succeeded, so failures start afresh.
+   */
+  watchOpening(): void {
+    if (!this.listPending) return;
+    this.listPending = false;
     this.listedOnce = true;
-    for (const resolve of this.waiting.splice(0)) resolve();
+    this.failureCount = 0;
+    this.settleFirst();
   }
 
-  /** Calls `listener` after every successful list from now on. */
-  onListed(listener: () => void): void {
-    this.listeners.push(listener);
+  /** A watch that had opened has ended after `openMs`. */
+  watchClosed(openMs: number): void {
+    if (openMs >= HEALTHY_WATCH_MS) this.failureCount = 0;
   }
 
-  /** Tells the listeners of a successful list. */
-  notify(): void {
-    for (const listener of this.listeners) listener();
+  /** A list or a watch failed: returns the failures in a row, this one included. */
+  failed(): number {
+    this.failureCount += 1;
+    return this.failureCount;
   }
 
-  /** Resolves once the first list has succeeded. */
+  /** Resolves once the cache has synced; rejects if it is stopped before. */
   firstList(): Promise<void> {
-    return this.listedOnce ? Promise.resolve() : new Promise((resolve) => this.waiting.push(resolve));
+    return this.first;
+  }
+
+  stop(): void {
+    this.isStopped = true;
+    this.settleFirst(new Error('the caches were stopped before they synced'));
   }
 }
 
-/** A watch whose objects are trimmed (slim.ts) before the cache stores them. Uses client-node's public API. */
-class SlimWatch extends Watch {
+function abortedRequest(): AbortController {
+  const request = new AbortController();
+  request.abort();
+  return request;
+}
+
+/**
+ * The watch given to ListWatch, whose constructor takes any Watch: client-node's, with each object slimmed
+ * (slim.ts) before the cache stores it, and each watch's lifetime reported to the cache's health. It opens
+ * nothing once the cache is stopped, and closes a watch that opened while stop() ran, so a list or a connect
+ * in flight at stop() leaves no watch behind. A watch that throws before it opens (client-node reads the
+ * credentials first) ends as a failure the restarts retry: ListWatch, reconnecting by itself, would leave
+ * the rejection unhandled.
+ */
+export class CacheWatch implements Watch {
+  readonly config: KubeConfig;
+
   constructor(
-    kube: Kube,
+    private readonly inner: Watch,
     private readonly slim: Slimmer,
+    private readonly health: CacheHealth,
+    private readonly now: () => number = Date.now,
   ) {
-    super(kube.config);
+    this.config = inner.config;
   }
 
-  override watch(
+  async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    return super.watch(
-      path,
-      queryParams,
-      (phase, object: KubernetesObject, watchObject) =>
-        // An ERROR event carries a Status (e.g. 410 Gone), which the cache reads as it is.
-        callback(phase, phase === 'ERROR' ? object : this.slim(object), watchObject),
-      done,
-    );
+    this.health.watchOpening();
+    if (this.health.stopped) return abortedRequest();
+    let ended = false;
+    let openedAt: number | undefined;
+    const end = (error: unknown): void => {
+      if (ended) return;
+      ended = true;
+      if (openedAt !== undefined) this.health.watchClosed(this.now() - openedAt);
+      done(error);
+    };
+    const slimmed = (phase: string, object: KubernetesObject, watchObject?: unknown): void =>
+      // An ERROR event carries a Status (410 Gone: list again), which ListWatch reads as it is.
+      callback(phase, phase === 'ERROR' ? object : this.slim(object), watchObject);
+    try {
+      const request = await this.inner.watch(path, queryParams, slimmed, end);
+      if (this.health.stopped) request.abort();
+      else if (!ended) openedAt = this.now();
+      return request;
+    } catch (error) {
+      end(error);
+      return abortedRequest();
+    }
   }
 }
 
-function slimCache<T extends KubernetesObject>(
-  kube: Kube,
-  name: string,
-  path: string,
-  list: () => Promise<KubernetesListObject<T>>,
-  slim: Slimmer,
-  labelSelector: string | undefined,
+/** How to list and watch one kind of object. */
+export interface CacheSource<T extends KubernetesObject> {
+  name: string;
+  /** The watch path, e.g. `/apis/apps/v1/deployments`. */
+  path: string;
+  list: () => Promise<KubernetesListObject<T>>;
+  labelSelector: string | undefined;
+  slim: Slimmer;
+  watch: Watch;
+  now?: () => number;
+}
+
+/** A client-node ListWatch whose list and watch slim every object and report to the cache's health. */
+export function watchedCache<T extends KubernetesObject>(
+  source: CacheSource<T>,
 ): { cache: Cache<T>; watched: WatchedCache } {
-  const listed = new ListState();
-  const listFn = async (): Promise<KubernetesListObject<T>> => {
-    const result = await list();
-    result.items = result.items.map((item) => slim(item) as T);
-    listed.markListed();
-    listed.notify();
+  const health = new CacheHealth();
+  const list = async (): Promise<KubernetesListObject<T>> => {
+    const result = await source.list();
+    for (const item of result.items) source.slim(item);
+    health.listReturned();
     return result;
   };
-  const cache = new ListWatch<T>(path, new SlimWatch(kube, slim), listFn, false, labelSelector);
-  return { cache, watched: { name, cache: cache, listed } };
+  const watch = new CacheWatch(source.watch, source.slim, health, source.now);
+  const cache = new ListWatch<T>(source.path, watch, list, false, source.labelSelector);
+  return { cache, watched: { name: source.name, cache, health } };
 }
 
 export function createCaches(kube: Kube): FunctionCaches {
+  const watch = new Watch(kube.config);
   const watched: WatchedCache[] = [];
-  const add = <T extends KubernetesObject>(made: { cache: Cache<T>; watched: WatchedCache }): Cache<T> => {
+  const add = <T extends KubernetesObject>(source: Omit<CacheSource<T>, 'watch'>): Cache<T> => {
+    const made = watchedCache({ ...source, watch });
     watched.push(made.watched);
     return made.cache;
   };
   const traefik = (plural: string): Cache<KubernetesObject> =>
-    add(
-      slimCache<KubernetesObject>(
-        kube,
-        plural,
-        `/apis/traefik.io/v1alpha1/${plural}`,
-        () =>
-          kube.custom.listClusterCustomObject({
-            group: 'traefik.io',
-            version: 'v1alpha1',
-            plural,
-            labelSelector: CHILD_SELECTOR,
-          }) as Promise<KubernetesListObject<KubernetesObject>>,
-        slimChild,
-        CHILD_SELECTOR,
-      ),
-    );
+    add({
+      name: plural,
+      path: `/apis/traefik.io/v1alpha1/${plural}`,
+      list: () =>
+        kube.custom.listClusterCustomObject({
+          group: 'traefik.io',
+          version: 'v1alpha1',
+          plural,
+          labelSelector: CHILD_SELECTOR,
+        }) as Promise<KubernetesListObject<KubernetesObject>>,
+      labelSelector: CHILD_SELECTOR,
+      slim: slimChild,
+    });
   return {
-    deployments: add(
-      slimCache<V1Deployment>(
-        kube,
-        'deployments',
-        '/apis/apps/v1/deployments',
-        () => kube.apps.listDeploymentForAllNamespaces({ labelSelector: FUNCTION_SELECTOR }),
-        slimDeployment,
-        FUNCTION_SELECTOR,
-      ),
-    ),
+    deployments: add<V1Deployment>({
+      name: 'deployments',
+      path: '/apis/apps/v1/deployments',
+      list: () => kube.apps.listDeploymentForAllNamespaces({ labelSelector: FUNCTION_SELECTOR }),
+      labelSelector: FUNCTION_SELECTOR,
+      slim: slimDeployment,
+    }),
     children: {
-      Service: add(
-        slimCache<KubernetesObject>(
-          kube,
-          'services',
-          '/api/v1/services',
-          () => kube.core.listServiceForAllNamespaces({ labelSelector: CHILD_SELECTOR }),
-          slimChild,
-          CHILD_SELECTOR,
-        ),
-      ),
+      Service: add<KubernetesObject>({
+        name: 'services',
+        path: '/api/v1/services',
+        list: () => kube.core.listServiceForAllNamespaces({ labelSelector: CHILD_SELECTOR }),
+        labelSelector: CHILD_SELECTOR,
+        slim: slimChild,
+      }),
       Middleware: traefik('middlewares'),
       IngressRoute: traefik('ingressroutes'),
     },
-    namespaces: add(
-      slimCache<V1Namespace>(
-        kube,
-        'namespaces',
-        '/api/v1/namespaces',
-        () => kube.core.listNamespace(),
-        slimNamespace,
-        undefined,
-      ),
-    ),
+    namespaces: add<V1Namespace>({
+      name: 'namespaces',
+      path: '/api/v1/namespaces',
+      list: () => kube.core.listNamespace(),
+      labelSelector: undefined,
+      slim: slimNamespace,
+    }),
     watched,
   };
 }
 
-/** The caches running: resolves `ready` once every first list succeeded. */
+/** The caches, running. */
 export interface RunningCaches {
+  /** Resolves once every cache has synced (listed once); rejects if they are stopped before. */
   ready: Promise<void>;
+  /** Whether every cache has synced: until then nothing may decide from them, and /readyz says no. */
   synced(): boolean;
+  /** Stops every cache and its restarts: no timer is left, and nothing starts or opens again. */
   stop(): Promise<void>;
 }
 
-/** A failure this long after the previous one starts the backoff afresh: the watch was healthy meanwhile. */
-const HEALTHY_AFTER_MS = 60_000;
-
 /**
- * Starts every cache and keeps it running: a failed list or watch is restarted after a backoff that grows
- * with jitter (1 s to 30 s, backoff.ts), reset by a successful list or a minute without failure. `ready`
- * resolves only when every cache has listed once, so nothing decides from an empty cache.
+ * Starts every cache and keeps it running: a failed list or watch is retried after a backoff that grows
+ * with jitter from 1 s to 30 s (keepRunning). `ready` resolves only once every cache has listed, so nothing
+ * decides from an empty cache.
  */
 export function startCaches(
-  caches: FunctionCaches,
+  caches: Pick<FunctionCaches, 'watched'>,
   logger: Logger,
   onError: () => void,
   random: () => number = Math.random,
 ): RunningCaches {
-  const stops: (() => void)[] = [];
-  for (const watched of caches.watched) stops.push(keepWatching(watched, logger, onError, random));
+  const { watched } = caches;
+  const cancels = watched.map((cache) => keepRunning(cache, logger, onError, random));
+  const ready = Promise.all(watched.map((cache) => cache.health.firstList())).then(() => undefined);
+  // Stopping before `ready` is allowed, whether or not anyone waits for it.
+  ready.catch(() => undefined);
   return {
-    ready: Promise.all(caches.watched.map((w) => w.listed.firstList())).then(() => undefined),
-    synced: () => caches.watched.every((w) => w.listed.synced),
+    ready,
+    synced: () => watched.every((cache) => cache.health.synced),
     async stop() {
-      for (const stop of stops) stop();
-      await Promise.all(caches.watched.map((w) => w.cache.stop()));
+      for (const cancel of cancels) cancel();
+      await Promise.all(watched.map((cache) => cache.cache.stop()));
     },
   };
 }
 
-function keepWatching(
+/**
+ * Starts one cache, and after each failure starts it again after `jitteredBackoff(failures)` (backoff.ts
+ * WATCH_BACKOFF: 1 s, 2 s, 4 s ... 30 s, each between half and all of it). The count goes back to zero
+ * only on a success (CacheHealth): a list that landed, or a watch that stayed open HEALTHY_WATCH_MS.
+ * client-node's `connect` is not one: it comes before every list, failed or not. Returns the stop.
+ */
+function keepRunning(
   watched: WatchedCache,
   logger: Logger,
   onError: () => void,
   random: () => number,
 ): () => void {
-  let failures = 0;
-  let lastFailureAt = 0;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  watched.listed.onListed(() => {
-    failures = 0;
-  });
-  const start = (): void => {
-    if (stopped) return;
-    watched.cache.start().catch(restart);
+  const { name, cache, health } = watched;
+  let waiting: NodeJS.Timeout | undefined;
+  const attempt = (): void => {
+    waiting = undefined;
+    if (health.stopped) return;
+    cache.start().catch(failed);
   };
-  const restart = (error: unknown): void => {
-    if (stopped) return;
-    const now = Date.now();
-    if (now - lastFailureAt > HEALTHY_AFTER_MS) failures = 0;
-    failures += 1;
-    lastFailureAt = now;
-    onError();
+  const failed = (error: unknown): void => {
+    // Once stopped, ListWatch reports its aborted watch as an error too; and one retry waits at a time.
+    if (health.stopped || waiting !== undefined) return;
+    const failures = health.failed();
     const delayMs = jitteredBackoff(failures, WATCH_BACKOFF, random);
+    onError();
     logger.warn(
-      { informer: watched.name, failures, delayMs, err: describeApiError(error) },
-      watched.listed.synced
-        ? 'watch failed; restarting'
-        : 'list failed; the cache is not synced yet, retrying',
+      { informer: name, failures, delayMs, err: describeApiError(error) },
+      health.synced ? 'list or watch failed; restarting' : 'list failed; the cache is not synced, retrying',
     );
-    clearTimeout(timer);
-    timer = setTimeout(start, delayMs);
-    timer.unref();
+    waiting = setTimeout(attempt, delayMs);
+    waiting.unref();
   };
-  watched.cache.on('error', restart);
-  start();
+  cache.on('error', failed);
+  attempt();
   return () => {
-    stopped = true;
-    clearTimeout(timer);
+    health.stop();
+    clearTimeout(waiting);
+    waiting = undefined;
   };
 }

@@ -107,12 +107,11 @@ export class Reconciler {
       const patch: KubernetesObject = {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        // Guarded by resourceVersion: a status computed from an older Deployment is not written over a
-        // newer one (the newer one is reconciled next anyway).
+        // Not guarded by resourceVersion: the Deployment controller updates status right after every create,
+        // so a guard would mostly conflict; a value from an older version is corrected by the next reconcile.
         metadata: {
           name: context.name,
           namespace: context.namespace,
-          resourceVersion: deployment.metadata?.resourceVersion,
           annotations: plan.status as Record<string, string>,
         },
       };

@@ -1,52 +1,141 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { slimChild, slimDeployment, slimNamespace } from './slim.js';
+import { LAST_APPLIED, slimChild, slimDeployment, slimNamespace, type Slimmer } from './slim.js';
 
-const metadata = () => ({
+/** Metadata as the API server returns it, with what the caches drop. */
+const fullMetadata = (): Record<string, unknown> => ({
   name: 'hello',
   namespace: 'demo',
   uid: 'u1',
   resourceVersion: '7',
-  creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+  generation: 3,
+  creationTimestamp: '2026-01-01T00:00:00Z',
+  deletionTimestamp: '2026-01-02T00:00:00Z',
   labels: { 'cloudbase.dev/function': 'hello' },
   annotations: {
     'cloudbase.dev/route': '/hello',
-    'kubectl.kubernetes.io/last-applied-configuration': '{"huge":"copy"}',
+    'cloudbase.dev/claim': '2026-01-01T00:00:00.000Z hello web:*/hello',
+    [LAST_APPLIED]: '{"apiVersion":"apps/v1","kind":"Deployment","huge":"copy"}',
   },
   ownerReferences: [
     { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hello', uid: 'u0', controller: true },
   ],
-  managedFields: [{ manager: 'kubectl', operation: 'Apply' }],
+  finalizers: ['example.com/keep'],
+  managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:spec': {} } }],
 });
-const kept = {
+
+/** What every cache keeps of that metadata. */
+const keptMetadata = {
   name: 'hello',
   namespace: 'demo',
   uid: 'u1',
   resourceVersion: '7',
-  creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+  generation: 3,
+  creationTimestamp: '2026-01-01T00:00:00Z',
+  deletionTimestamp: '2026-01-02T00:00:00Z',
   labels: { 'cloudbase.dev/function': 'hello' },
-  annotations: { 'cloudbase.dev/route': '/hello' },
+  annotations: {
+    'cloudbase.dev/route': '/hello',
+    'cloudbase.dev/claim': '2026-01-01T00:00:00.000Z hello web:*/hello',
+  },
   ownerReferences: [
     { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hello', uid: 'u0', controller: true },
   ],
+  finalizers: ['example.com/keep'],
 };
 
+const serviceSpec = {
+  type: 'ClusterIP',
+  selector: { app: 'hello' },
+  ports: [{ port: 80, targetPort: 8080 }],
+};
+const routeSpec = {
+  entryPoints: ['web'],
+  routes: [{ kind: 'Rule', match: 'PathPrefix(`/hello`)', services: [{ name: 'hello', port: 80 }] }],
+};
+
+const cases: [string, Slimmer, () => Record<string, unknown>, Record<string, unknown>][] = [
+  [
+    'a Deployment keeps its metadata only: no pod template, no status',
+    slimDeployment,
+    () => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: fullMetadata(),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'hello' } },
+        template: {
+          metadata: { labels: { app: 'hello' } },
+          spec: { containers: [{ name: 'fn', image: 'x' }] },
+        },
+      },
+      status: { replicas: 1, readyReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] },
+    }),
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: keptMetadata },
+  ],
+  [
+    'a Service keeps its metadata and spec, not its status',
+    slimChild,
+    () => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: fullMetadata(),
+      spec: serviceSpec,
+      status: { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } },
+    }),
+    { apiVersion: 'v1', kind: 'Service', metadata: keptMetadata, spec: serviceSpec },
+  ],
+  [
+    'an IngressRoute keeps its metadata and spec',
+    slimChild,
+    () => ({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: fullMetadata(),
+      spec: routeSpec,
+    }),
+    { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', metadata: keptMetadata, spec: routeSpec },
+  ],
+  [
+    'a Middleware from a list (no kind) keeps its metadata and spec',
+    slimChild,
+    () => ({ metadata: fullMetadata(), spec: { stripPrefix: { prefixes: ['/hello'] } } }),
+    { metadata: keptMetadata, spec: { stripPrefix: { prefixes: ['/hello'] } } },
+  ],
+  [
+    'a Namespace keeps its metadata only (its route grants are annotations)',
+    slimNamespace,
+    () => ({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: fullMetadata(),
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    }),
+    { apiVersion: 'v1', kind: 'Namespace', metadata: keptMetadata },
+  ],
+];
+
 describe('the caches keep only what the controller reads', () => {
-  it.each([
-    ['a Deployment: metadata only', slimDeployment, { metadata: kept }],
-    ['a child: metadata and spec', slimChild, { metadata: kept, spec: { type: 'ClusterIP' } }],
-    ['a Namespace: metadata only', slimNamespace, { metadata: kept }],
-  ])('%s', (_case, slim, expected) => {
-    const object = {
-      metadata: metadata(),
-      spec: { type: 'ClusterIP' },
-      status: { ready: true },
-    } as unknown as KubernetesObject;
-    expect(slim(object)).toEqual(expected);
+  // In place, on purpose: each object is fresh from a list or a watch event and the cache owns it.
+  it.each(cases)('%s (trimmed in place)', (_case, slim, input, expected) => {
+    const object = input() as KubernetesObject;
+    expect(slim(object)).toBe(object);
+    expect(object).toEqual(expected);
   });
 
-  it('leaves objects without annotations or metadata alone', () => {
-    expect(slimChild({ metadata: { name: 'x' } })).toEqual({ metadata: { name: 'x' } });
-    expect(slimDeployment({})).toEqual({});
+  it.each([
+    ['no metadata', {}],
+    ['metadata without annotations', { metadata: { name: 'x' } }],
+    ['metadata: null', { metadata: null }],
+  ])('leaves an object with %s as it is', (_case, object) => {
+    for (const slim of [slimDeployment, slimChild, slimNamespace])
+      expect(slim(structuredClone(object) as KubernetesObject)).toEqual(object);
+  });
+
+  it('keeps the other annotations when there is no last-applied one', () => {
+    const object = { metadata: { annotations: { a: '1' } } } as KubernetesObject;
+    expect(slimDeployment(object).metadata?.annotations).toEqual({ a: '1' });
   });
 });

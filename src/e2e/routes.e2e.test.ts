@@ -52,7 +52,9 @@ describe('routes a shared cluster can trust', () => {
   const fn = (namespace: string, name: string, route: string, annotations: Record<string, string> = {}) => {
     const object = imageFunction(namespace, name, route, 0);
     Object.assign(object.metadata!.annotations!, annotations);
+    // What a tenant writes: Cloudbase's status annotations are not theirs.
     delete object.metadata!.annotations!['cloudbase.dev/url'];
+    delete object.metadata!.annotations!['cloudbase.dev/claim'];
     const functionName = annotations['cloudbase.dev/function'];
     if (functionName !== undefined) {
       // Labelled as the webhook will label it: the function's name, not the Deployment's.

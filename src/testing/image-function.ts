@@ -1,4 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import { formatClaim } from '../routing/claim.js';
+import { functionSpec } from './specs.js';
 
 export const NODE_IMAGE = 'registry.local/cloudbase/node:22.23.3';
 
@@ -22,8 +24,12 @@ export function imageFunction(namespace: string, name: string, route: string, re
         'cloudbase.dev/function': 'true',
         'cloudbase.dev/source': 'image',
         'cloudbase.dev/route': route,
-        // The mutating webhook writes it; a route without a host is its own URL.
+        // The mutating webhook writes both; a route without a host is its own URL.
         'cloudbase.dev/url': route,
+        'cloudbase.dev/claim': formatClaim(
+          functionSpec(`${namespace}/${name}`, { 'cloudbase.dev/route': route }),
+          Date.now(),
+        ),
       },
     },
     spec: {
