@@ -4,7 +4,7 @@ import type { Decision } from '../admission/decision.js';
 export type WebhookName = 'mutate' | 'validate';
 
 /** Why a review got no decision: the body never became a review, or the webhook failed on it. */
-export type AdmissionErrorReason = 'bad_request' | 'too_large' | 'internal';
+export type AdmissionErrorReason = 'bad_request' | 'too_large' | 'unauthenticated' | 'internal';
 
 /** The webhook server's Prometheus metrics, on a registry of its own so several apps can coexist in a test. */
 export interface WebhookMetrics {
@@ -32,7 +32,7 @@ export function createWebhookMetrics(options: {
     }),
     admissionErrors: new Counter({
       name: 'cloudbase_admission_errors_total',
-      help: 'Admission requests that got no decision: malformed, too large, or a failure of the webhook.',
+      help: 'Admission requests that got no decision: malformed, too large, from a caller without the client certificate, or a failure of the webhook.',
       labelNames: ['webhook', 'reason'],
       registers: [registry],
     }),
