@@ -1,7 +1,8 @@
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import { watchDirectory } from './directory-watch.js';
 
 /** A serving certificate and its key, as PEM. */
 export interface KeyPair {
@@ -20,9 +21,7 @@ export const KEY_FILE = 'tls.key';
  */
 export class CertificateWatcher {
   private current: KeyPair | undefined;
-  private watcher: FSWatcher | undefined;
-  private poller: NodeJS.Timeout | undefined;
-  private debounce: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
 
   constructor(
     private readonly dir: string,
@@ -41,29 +40,17 @@ export class CertificateWatcher {
 
   /** Starts watching; `onReload` is called with each new valid pair. */
   start(): void {
-    try {
-      this.watcher = watch(this.dir, () => this.scheduleCheck());
-      this.watcher.on('error', (error) =>
-        this.logger.warn({ err: error, dir: this.dir }, 'certificate watch failed; polling only'),
-      );
-    } catch (error) {
-      this.logger.warn({ err: error, dir: this.dir }, 'cannot watch certificate directory; polling only');
-    }
-    this.poller = setInterval(() => this.check(), this.pollIntervalMs);
-    this.poller.unref();
+    this.stopWatching = watchDirectory(
+      this.dir,
+      () => this.check(),
+      this.pollIntervalMs,
+      this.logger,
+      'certificate directory',
+    );
   }
 
   stop(): void {
-    this.watcher?.close();
-    clearInterval(this.poller);
-    clearTimeout(this.debounce);
-  }
-
-  private scheduleCheck(): void {
-    // A rotation writes two files; wait for both before reading.
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.check(), 100);
-    this.debounce.unref();
+    this.stopWatching?.();
   }
 
   private check(): void {

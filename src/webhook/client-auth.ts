@@ -1,11 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { splitPemBundle } from '../certs/rotation.js';
+import { watchDirectory } from './directory-watch.js';
 
 /**
  * Webhook caller authentication: with `--client-ca FILE`, /mutate and /validate answer only callers whose TLS
@@ -71,9 +72,7 @@ function checkClientCa(pem: string, file: string): string {
  */
 export class ClientCaWatcher {
   private current: string | undefined;
-  private watcher: FSWatcher | undefined;
-  private poller: NodeJS.Timeout | undefined;
-  private debounce: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
 
   constructor(
     private readonly file: string,
@@ -89,29 +88,17 @@ export class ClientCaWatcher {
   }
 
   start(): void {
-    const dir = dirname(this.file);
-    try {
-      this.watcher = watch(dir, () => this.scheduleCheck());
-      this.watcher.on('error', (error) =>
-        this.logger.warn({ err: error, file: this.file }, 'client CA watch failed; polling only'),
-      );
-    } catch (error) {
-      this.logger.warn({ err: error, file: this.file }, 'cannot watch the client CA; polling only');
-    }
-    this.poller = setInterval(() => this.check(), this.pollIntervalMs);
-    this.poller.unref();
+    this.stopWatching = watchDirectory(
+      dirname(this.file),
+      () => this.check(),
+      this.pollIntervalMs,
+      this.logger,
+      'client CA',
+    );
   }
 
   stop(): void {
-    this.watcher?.close();
-    clearInterval(this.poller);
-    clearTimeout(this.debounce);
-  }
-
-  private scheduleCheck(): void {
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.check(), 100);
-    this.debounce.unref();
+    this.stopWatching?.();
   }
 
   private check(): void {
