@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubernetesObject, V1Lease } from '@kubernetes/client-node';
 import { readFileSync, statSync } from 'node:fs';
-import { clusterEnv, clusterKube, eventually, testNamespace, type ClusterEnv } from '../testing/cluster.js';
+import {
+  clusterEnv,
+  clusterKube,
+  eventually,
+  readObject,
+  testNamespace,
+  type ClusterEnv,
+} from '../testing/cluster.js';
 import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
 import { imageFunction } from '../testing/image-function.js';
-import { deleteIfExists, isNotFound, type Kube } from '../kube/client.js';
+import { deleteIfExists, type Kube } from '../kube/client.js';
 import { registerWebhooks } from '../testing/webhook-configurations.js';
 import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
 
@@ -60,18 +67,8 @@ describe('leader election when the leader freezes', () => {
     controllers.push(controller);
     return controller;
   };
-  const read = async <T extends KubernetesObject>(
-    apiVersion: string,
-    kind: string,
-    name: string,
-  ): Promise<T | undefined> => {
-    try {
-      return await kube.objects.read<T>({ apiVersion, kind, metadata: { name, namespace } });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  };
+  const read = <T extends KubernetesObject>(apiVersion: string, kind: string, name: string) =>
+    readObject<T>(kube, namespace, apiVersion, kind, name);
   const route = (name: string) => read('traefik.io/v1alpha1', 'IngressRoute', name);
   const holder = async () =>
     (await read<V1Lease>('coordination.k8s.io/v1', 'Lease', leaseName))?.spec?.holderIdentity;

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import {
   clusterEnv,
@@ -12,10 +10,8 @@ import {
   testNamespace,
   type ClusterEnv,
 } from '../testing/cluster.js';
-import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
-import { makeCertificates } from '../testing/webhook-server.js';
-import { registerWebhooksAt } from '../testing/webhook-configurations.js';
-import { deleteIfExists, type Kube } from '../kube/client.js';
+import { startControllerWithWebhooks, type ControllerWithWebhooks } from '../testing/controller-webhooks.js';
+import type { Kube } from '../kube/client.js';
 
 // No request lost on a rollout: examples/hello, injected by the webhook with the runtime image built from
 // the Dockerfile, restarted five times while clients send requests through Traefik without pause. Every
@@ -52,9 +48,7 @@ function load(url: string, stop: Promise<void>): Promise<LoadResult> {
 describe('a function rolled out under load', () => {
   let env: ClusterEnv;
   let kube: Kube;
-  let controller: ControllerProcess;
-  let certDir: string;
-  let configurations: KubernetesObject[] = [];
+  let running: ControllerWithWebhooks | undefined;
   const namespace = testNamespace('e2e-rollout');
 
   beforeAll(async () => {
@@ -72,20 +66,11 @@ describe('a function rolled out under load', () => {
         },
       },
     });
-    certDir = await mkdtemp(join(tmpdir(), 'cloudbase-rollout-'));
-    const ca = await makeCertificates(certDir, [env.hostIp]);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    controller = startControllerProcess(env, {
+    running = await startControllerWithWebhooks(env, kube, {
       identity: `rollout-${namespace}`,
       leaseNamespace: namespace,
-      leaseName: 'cloudbase-controller',
-      webhook: { certDir, port, host: env.hostIp, runtimeImages: { nodejs22: images.runtimeNodejs22 } },
-    });
-    configurations = await registerWebhooksAt(kube, env, {
-      name: `cloudbase-${namespace}`,
       namespaces: [namespace],
-      url: `https://${env.hostIp}:${port}`,
-      ca,
+      runtimeImages: { nodejs22: images.runtimeNodejs22 },
     });
     const yaml = await readFile(new URL('../../examples/hello/function.yaml', import.meta.url), 'utf8');
     const objects = loadAllYaml(yaml) as KubernetesObject[];
@@ -111,10 +96,8 @@ describe('a function rolled out under load', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const configuration of configurations) await deleteIfExists(kube, configuration);
-    await controller?.stop();
+    await running?.stop();
     await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    if (certDir !== undefined) await rm(certDir, { recursive: true, force: true });
   });
 
   it('runs its pods without a ServiceAccount token, and with time to drain', async () => {

@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CoreV1Event, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import {
   clusterEnv,
   clusterKube,
   eventually,
   kubectl,
+  readObject,
   testNamespace,
   type ClusterEnv,
 } from '../testing/cluster.js';
-import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
+import { startControllerWithWebhooks, type ControllerWithWebhooks } from '../testing/controller-webhooks.js';
 import { imageFunction } from '../testing/image-function.js';
-import { makeCertificates } from '../testing/webhook-server.js';
-import { registerWebhooksAt } from '../testing/webhook-configurations.js';
-import { deleteIfExists, isNotFound, type Kube } from '../kube/client.js';
+import type { Kube } from '../kube/client.js';
 
 // Route ownership on a shared cluster, through the real API server: the controller runs as its own process
 // on the host and serves the webhooks too (as every in-cluster replica does), so admission and the
@@ -24,25 +20,16 @@ import { deleteIfExists, isNotFound, type Kube } from '../kube/client.js';
 describe('routes a shared cluster can trust', () => {
   let env: ClusterEnv;
   let kube: Kube;
-  let controller: ControllerProcess;
-  let certDir: string;
-  let configurations: KubernetesObject[] = [];
+  let running: ControllerWithWebhooks | undefined;
   const a = testNamespace('e2e-routes-a');
   const b = testNamespace('e2e-routes-b');
 
-  const read = async <T extends KubernetesObject>(
+  const read = <T extends KubernetesObject>(
     namespace: string,
     apiVersion: string,
     kind: string,
     name: string,
-  ): Promise<T | undefined> => {
-    try {
-      return await kube.objects.read<T>({ apiVersion, kind, metadata: { name, namespace } });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  };
+  ) => readObject<T>(kube, namespace, apiVersion, kind, name);
   const route = (namespace: string, name: string) =>
     read(namespace, 'traefik.io/v1alpha1', 'IngressRoute', name);
   const deployment = (namespace: string, name: string) =>
@@ -79,35 +66,25 @@ describe('routes a shared cluster can trust', () => {
     kube = clusterKube(env);
     for (const namespace of [a, b])
       await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
-    certDir = await mkdtemp(join(tmpdir(), 'cloudbase-routes-'));
-    const ca = await makeCertificates(certDir, [env.hostIp]);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    controller = startControllerProcess(env, {
+    running = await startControllerWithWebhooks(env, kube, {
       identity: `routes-${a}`,
       leaseNamespace: a,
-      leaseName: 'cloudbase-controller',
-      webhook: { certDir, port, host: env.hostIp },
-    });
-    // A loser from before: both created while no webhook watched these namespaces (as when Cloudbase was
-    // installed after them, or its webhooks were down), B's after A's.
-    await kube.objects.create(fn(a, 'holder', '/contested'));
-    await eventually('the holder route', () => route(a, 'holder'), 30_000);
-    await kube.objects.create(fn(b, 'loser', '/contested'));
-    await warning(b, 'loser', 'RouteConflict');
-    configurations = await registerWebhooksAt(kube, env, {
-      name: `cloudbase-${a}`,
       namespaces: [a, b],
-      url: `https://${env.hostIp}:${port}`,
-      ca,
+      // A loser from before: both created while no webhook watched these namespaces (as when Cloudbase was
+      // installed after them, or its webhooks were down), B's after A's.
+      beforeRegistering: async () => {
+        await kube.objects.create(fn(a, 'holder', '/contested'));
+        await eventually('the holder route', () => route(a, 'holder'), 30_000);
+        await kube.objects.create(fn(b, 'loser', '/contested'));
+        await warning(b, 'loser', 'RouteConflict');
+      },
     });
   }, 120_000);
 
   afterAll(async () => {
-    for (const configuration of configurations) await deleteIfExists(kube, configuration);
-    await controller?.stop();
+    await running?.stop();
     for (const namespace of [a, b])
       await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-    if (certDir !== undefined) await rm(certDir, { recursive: true, force: true });
   });
 
   it('refuses an older Deployment in B that moves onto the route A holds, and A keeps it', async () => {

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { connect, type Kube } from '../kube/client.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { connect, isNotFound, type Kube } from '../kube/client.js';
 
 const run = promisify(execFile);
 
@@ -133,4 +134,20 @@ function keyValueFile(file: URL, hint: string): (key: string) => string {
     if (value === undefined || value === '') throw new Error(`${file.pathname} has no ${key}: ${hint}`);
     return value;
   };
+}
+
+/** Reads one object, or undefined when it does not exist (any other error is thrown). */
+export async function readObject<T extends KubernetesObject>(
+  kube: Kube,
+  namespace: string,
+  apiVersion: string,
+  kind: string,
+  name: string,
+): Promise<T | undefined> {
+  try {
+    return await kube.objects.read<T>({ apiVersion, kind, metadata: { name, namespace } });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
