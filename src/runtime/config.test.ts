@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_DRAIN_MS } from '../contract/runtime-env.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, loadRuntimeConfig } from './config.js';
 
 describe('loadRuntimeConfig', () => {
@@ -60,6 +61,19 @@ describe('loadRuntimeConfig', () => {
     });
   });
 
+  describe('the drain period (CLOUDBASE_DRAIN_MS)', () => {
+    it.each([
+      ['unset, is the default', undefined, DEFAULT_DRAIN_MS],
+      ['empty, is the default', '', DEFAULT_DRAIN_MS],
+      ['0, is no drain', '0', 0],
+      ['300000, is the largest accepted', '300000', 300_000],
+      ['padded with spaces, is trimmed', ' 250 ', 250],
+    ])('when %s', (_case, value, drainMs) => {
+      const result = loadRuntimeConfig({ CLOUDBASE_HANDLER: 'handler.js', CLOUDBASE_DRAIN_MS: value });
+      expect(result.ok && result.config.drainMs).toBe(drainMs);
+    });
+  });
+
   describe('when values are invalid', () => {
     it.each([
       [
@@ -99,8 +113,20 @@ describe('loadRuntimeConfig', () => {
         'CLOUDBASE_MAX_BODY_BYTES="-1" is not valid: expected an integer number of bytes between 1 and 2147483647',
       ],
       [
-        { CLOUDBASE_DRAIN_MS: '600000' },
-        'CLOUDBASE_DRAIN_MS="600000" is not valid: expected an integer number of milliseconds between 0 and 300000',
+        { CLOUDBASE_DRAIN_MS: '300001' },
+        'CLOUDBASE_DRAIN_MS="300001" is not valid: expected an integer number of milliseconds between 0 and 300000',
+      ],
+      [
+        { CLOUDBASE_DRAIN_MS: '-1' },
+        'CLOUDBASE_DRAIN_MS="-1" is not valid: expected an integer number of milliseconds between 0 and 300000',
+      ],
+      [
+        { CLOUDBASE_DRAIN_MS: '1.5' },
+        'CLOUDBASE_DRAIN_MS="1.5" is not valid: expected an integer number of milliseconds between 0 and 300000',
+      ],
+      [
+        { CLOUDBASE_DRAIN_MS: '5s' },
+        'CLOUDBASE_DRAIN_MS="5s" is not valid: expected an integer number of milliseconds between 0 and 300000',
       ],
       [
         { CLOUDBASE_LOG_LEVEL: 'loud' },

@@ -80,12 +80,9 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<number> {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
-  logger.info({ signal }, 'shutting down: finishing in-flight requests');
-  const drained = await runtime.shutdown();
-  logger.info(
-    { drained },
-    drained ? 'shut down' : 'shut down: in-flight requests were cut after the grace period',
-  );
+  logger.info({ signal }, 'shutting down');
+  // The runtime decides the phases (drain, close, bounded wait) and logs them; exit 0 either way.
+  await runtime.shutdown();
   return 0;
 }
 

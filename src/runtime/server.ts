@@ -1,6 +1,8 @@
 /**
  * Listens: the admin server first (so probes answer while the function loads), then the function server
- * once the function is loaded. Sets the socket timeouts and drains in-flight requests on shutdown.
+ * once the function is loaded. Sets the socket timeouts and decides the phases of shutdown: drain (not
+ * ready, still serving, every answer `Connection: close`), then close, then a bounded wait for in-flight
+ * requests.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +13,7 @@ import { createFunctionServer } from './http/function-server.js';
 import type { RuntimeMetrics } from './http/metrics.js';
 import type { FunctionHandler } from './model.js';
 
-/** How long shutdown waits for in-flight requests; below Kubernetes' default 30 s grace period. */
+/** How long shutdown takes at most, drain included, for a short timeout: below Kubernetes' default 30 s. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 /**
  * Longer than the idle timeout of the proxy in front (Traefik's default is 90 s), so that the proxy, not
@@ -27,9 +29,9 @@ export interface RuntimeDeps {
   load: () => Promise<FunctionHandler>;
   /** Interface to listen on; `0.0.0.0` in a pod, `127.0.0.1` in tests. */
   host?: string;
-  /** Bound on the wait for in-flight requests once closed; default: the longer of 25 s and the timeout + 1 s. */
+  /** Bound on the wait for in-flight requests once closed; default {@link inFlightGraceMs}. */
   shutdownGraceMs?: number;
-  /** Waits out the drain; tests may shorten it through the config's drainMs. */
+  /** Waits out the drain (config.drainMs); tests inject one they end themselves. Default: a timer. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -39,8 +41,9 @@ export interface RunningRuntime {
   /** Resolves with the function server's URL once it listens and is ready; rejects if loading failed. */
   ready: Promise<string>;
   /**
-   * Drains (not ready, still serving, every answer `Connection: close`) for the configured period, then stops
-   * accepting, waits for in-flight requests (bounded) and closes both servers. True if all finished.
+   * Drains (not ready, still serving, every answer `Connection: close`) for config.drainMs if the function was
+   * serving, then stops accepting, closes idle connections, waits for in-flight requests (bounded) and closes
+   * both servers. True if every request finished. Calling it again returns the same promise.
    */
   shutdown(): Promise<boolean>;
 }
@@ -64,6 +67,8 @@ export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Pr
   const ready = (async (): Promise<string> => {
     try {
       const handler = await deps.load();
+      // A shutdown while loading has closed everything already: never start listening after it.
+      if (isDraining()) throw new Error('shut down while the function was loading');
       functionServer = createFunctionServer({
         handler,
         logger: deps.logger,
@@ -83,31 +88,50 @@ export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Pr
       );
       return url;
     } catch (err) {
-      state = { phase: 'failed', error: err instanceof Error ? err.message : String(err) };
+      if (!isDraining()) {
+        state = { phase: 'failed', error: err instanceof Error ? err.message : String(err) };
+      }
       throw err;
     }
   })();
   // `ready` is awaited by the caller; this keeps an early shutdown from leaving it unhandled.
   ready.catch(() => undefined);
 
-  const shutdown = async (): Promise<boolean> => {
+  const stop = async (): Promise<boolean> => {
     const wasServing = state.phase === 'ready';
     state = { phase: 'draining' };
     if (functionServer !== undefined && wasServing && config.drainMs > 0) {
       // Kubernetes takes the pod out of its endpoints as it signals it, but proxies route here until they
-      // have seen that: keep answering meanwhile (contract/runtime-env.ts DEFAULT_DRAIN_MS).
+      // have seen that: keep answering meanwhile, idle keep-alive connections included, each answer
+      // retiring its connection (contract/runtime-env.ts DEFAULT_DRAIN_MS).
       deps.logger.info(
         { drainMs: config.drainMs },
         'draining: readiness false, serving with Connection: close',
       );
       await (deps.sleep ?? sleep)(config.drainMs);
     }
-    const graceMs = deps.shutdownGraceMs ?? Math.max(DEFAULT_SHUTDOWN_GRACE_MS, config.timeoutMs + 1000);
+    const graceMs = deps.shutdownGraceMs ?? inFlightGraceMs(config.timeoutMs, config.drainMs);
     const drained = functionServer ? await closeWithin(functionServer, graceMs) : true;
     await close(admin);
+    // One message either way, so that a query for it finds every exit; a cut request is worth a warning.
+    if (drained) deps.logger.info({ drained }, 'shut down');
+    else deps.logger.warn({ drained, graceMs }, 'shut down');
     return drained;
   };
+  let stopping: Promise<boolean> | undefined;
+  const shutdown = (): Promise<boolean> => (stopping ??= stop());
   return { adminUrl, ready, shutdown };
+}
+
+/**
+ * How long shutdown waits, once it stops accepting, for the requests still in flight. At least the function's
+ * timeout (plus a second to write its 504), since a request taken during the drain may run that long; with a
+ * short timeout, what the drain left of {@link DEFAULT_SHUTDOWN_GRACE_MS}. Drain and wait together thus stay
+ * below the pod's grace period, Kubernetes' default 30 s or the webhook's drain + timeout + 5 s
+ * (contract/runtime-env.ts terminationGracePeriodSeconds), so the runtime exits before the kubelet kills it.
+ */
+export function inFlightGraceMs(timeoutMs: number, drainMs: number): number {
+  return Math.max(timeoutMs + 1000, DEFAULT_SHUTDOWN_GRACE_MS - drainMs);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

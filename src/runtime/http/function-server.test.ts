@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
@@ -19,12 +19,23 @@ afterEach(async () => {
 /** Starts a function server for `handler` on 127.0.0.1 and returns its port, log lines and metrics. */
 async function start(
   handler: FunctionHandler,
-  { level = 'info', maxBodyBytes = 1024 }: { level?: string; maxBodyBytes?: number } = {},
+  {
+    level = 'info',
+    maxBodyBytes = 1024,
+    isDraining,
+  }: { level?: string; maxBodyBytes?: number; isDraining?: () => boolean } = {},
 ): Promise<{ port: number; server: Server; lines: LogLine[]; metrics: RuntimeMetrics }> {
   const lines: LogLine[] = [];
   const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
   const metrics = createRuntimeMetrics();
-  const server = createFunctionServer({ handler, logger, metrics, timeoutMs: 5000, maxBodyBytes });
+  const server = createFunctionServer({
+    handler,
+    logger,
+    metrics,
+    timeoutMs: 5000,
+    maxBodyBytes,
+    isDraining,
+  });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, server, lines, metrics };
@@ -44,10 +55,17 @@ function send(
     path = '/',
     headers = {},
     body,
-  }: { method?: string; path?: string; headers?: Record<string, string>; body?: string[] } = {},
+    agent,
+  }: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string[];
+    agent?: Agent;
+  } = {},
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>
@@ -195,6 +213,20 @@ describe('the function server', () => {
     const res = await inFlight;
     expect([res.status, res.body, res.headers.connection]).toEqual([200, 'late', 'close']);
     await closed;
+  });
+
+  it.each([
+    ['keeps the connection alive when not draining', false, 'keep-alive'],
+    ['says connection: close on every answer while draining, still listening', true, 'close'],
+  ])('%s', async (_case, draining, connection) => {
+    const { port, server } = await start(answer(200, {}, 'ok'), { isDraining: () => draining });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const res = await send(port, { agent });
+      expect([res.status, res.headers.connection, server.listening]).toEqual([200, connection, true]);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('counts every answer by method and status', async () => {
