@@ -62,6 +62,9 @@ export const RuntimeEnv = {
  */
 export const DEFAULT_DRAIN_MS = 5_000;
 
+/** The longest drain CLOUDBASE_DRAIN_MS may ask for. */
+export const MAX_DRAIN_MS = 300_000;
+
 /** The runtime's request timeout without `cloudbase.dev/timeout`. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { CoreV1Event, KubernetesObject, V1Deployment, V1Lease } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import {
   clusterEnv,
   clusterKube,
@@ -8,11 +8,10 @@ import {
   testNamespace,
   type ClusterEnv,
 } from '../testing/cluster.js';
-import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
+import type { ControllerProcess } from '../testing/controller-process.js';
 import { imageFunction } from '../testing/image-function.js';
-import { deleteIfExists, type Kube } from '../kube/client.js';
-import { registerWebhooks } from '../testing/webhook-configurations.js';
-import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
+import type { Kube } from '../kube/client.js';
+import { ControllerReplicas } from '../testing/controller-replicas.js';
 
 // The controller as its own processes against the real API server, and real Traefik serving the routes it
 // writes, with the webhooks installed for the namespace as in a real cluster (served from the host, so that
@@ -23,41 +22,27 @@ describe('the controller on the local cluster', () => {
   let env: ClusterEnv;
   let kube: Kube;
   const namespace = testNamespace('e2e-controller');
-  const leaseName = `cloudbase-controller-${namespace}`;
-  const controllers: ControllerProcess[] = [];
-  let webhook: TestWebhookServer;
-  let configurations: KubernetesObject[] = [];
-  const start = (identity: string): ControllerProcess => {
-    const controller = startControllerProcess(env, {
-      identity: `${identity}-${namespace}`,
-      leaseNamespace: namespace,
-      leaseName,
-    });
-    controllers.push(controller);
-    return controller;
-  };
+  let replicas: ControllerReplicas;
+  const start = (identity: string): ControllerProcess => replicas.start(identity);
   const read = <T extends KubernetesObject>(apiVersion: string, kind: string, name: string) =>
     readObject<T>(kube, namespace, apiVersion, kind, name);
   const route = (name: string) => read('traefik.io/v1alpha1', 'IngressRoute', name);
   const service = (name: string) => read('v1', 'Service', name);
-  const holder = async () =>
-    (await read<V1Lease>('coordination.k8s.io/v1', 'Lease', leaseName))?.spec?.holderIdentity;
+  const holder = (): Promise<string | undefined> => replicas.holder();
 
   beforeAll(async () => {
     env = clusterEnv();
     kube = clusterKube(env);
     await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
-    webhook = await startTestWebhookServer({ host: env.hostIp });
-    configurations = await registerWebhooks(kube, env, namespace, webhook);
+    replicas = new ControllerReplicas(env, kube, namespace);
+    await replicas.installWebhooks();
     start('a');
     start('b');
     await eventually('a controller to lead', async () => ((await holder()) ? true : undefined), 30_000);
   }, 120_000);
 
   afterAll(async () => {
-    for (const configuration of configurations) await deleteIfExists(kube, configuration);
-    await webhook?.stop();
-    await Promise.all(controllers.map((c) => c.stop()));
+    await replicas?.stop();
     await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
   });
 
@@ -164,7 +149,7 @@ describe('the controller on the local cluster', () => {
 
   it('hands over to another replica when the leader is killed', async () => {
     const leader = await eventually('a leader', holder);
-    const victim = controllers.find((c) => c.identity === leader)!;
+    const victim = replicas.processes.find((c) => c.identity === leader)!;
     await victim.kill();
     const killedAt = Date.now();
     const successor = await eventually(
@@ -179,7 +164,7 @@ describe('the controller on the local cluster', () => {
     expect(Date.now() - killedAt).toBeLessThan(15_000);
     await kube.objects.create(imageFunction(namespace, 'after-kill', `/${namespace}/after-kill`, 0));
     await eventually('the new leader to route the function', () => route('after-kill'), 15_000);
-    expect(controllers.find((c) => c.identity === successor)?.child.exitCode).toBeNull();
+    expect(replicas.processes.find((c) => c.identity === successor)?.child.exitCode).toBeNull();
   });
 
   it('after being killed amid 100 applies, routes all 100 once', async () => {
@@ -190,7 +175,7 @@ describe('the controller on the local cluster', () => {
     })();
     await eventually('some routes', async () => ((await route('bulk-10')) ? true : undefined), 30_000, 100);
     // Every running replica dies at once, mid-stream: only a fresh one is left to finish the work.
-    for (const controller of controllers) await controller.kill();
+    for (const controller of replicas.processes) await controller.kill();
     await applying;
     start('c');
     const routes = await eventually(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { KubernetesObject, V1Lease } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { readFileSync, statSync } from 'node:fs';
 import {
   clusterEnv,
@@ -9,11 +9,10 @@ import {
   testNamespace,
   type ClusterEnv,
 } from '../testing/cluster.js';
-import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
+import type { ControllerProcess } from '../testing/controller-process.js';
 import { imageFunction } from '../testing/image-function.js';
-import { deleteIfExists, type Kube } from '../kube/client.js';
-import { registerWebhooks } from '../testing/webhook-configurations.js';
-import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
+import type { Kube } from '../kube/client.js';
+import { ControllerReplicas } from '../testing/controller-replicas.js';
 
 // Leader election when the leader does not die but freezes (SIGSTOP: a stalled node, a long GC pause, a
 // paused VM) and later resumes with stale caches: another replica must take over within 15 s, and the old
@@ -49,36 +48,24 @@ describe('leader election when the leader freezes', () => {
   let env: ClusterEnv;
   let kube: Kube;
   const namespace = testNamespace('e2e-leader');
-  const leaseName = `cloudbase-controller-${namespace}`;
-  const controllers: ControllerProcess[] = [];
-  let webhook: TestWebhookServer;
-  let configurations: KubernetesObject[] = [];
+  let replicas: ControllerReplicas;
   let frozen: ControllerProcess;
   let successor: ControllerProcess;
   /** Where the frozen replica's log stood when it was resumed. */
   let resumedAtByte = 0;
 
-  const start = (identity: string): ControllerProcess => {
-    const controller = startControllerProcess(env, {
-      identity: `${identity}-${namespace}`,
-      leaseNamespace: namespace,
-      leaseName,
-    });
-    controllers.push(controller);
-    return controller;
-  };
+  const start = (identity: string): ControllerProcess => replicas.start(identity);
   const read = <T extends KubernetesObject>(apiVersion: string, kind: string, name: string) =>
     readObject<T>(kube, namespace, apiVersion, kind, name);
   const route = (name: string) => read('traefik.io/v1alpha1', 'IngressRoute', name);
-  const holder = async () =>
-    (await read<V1Lease>('coordination.k8s.io/v1', 'Lease', leaseName))?.spec?.holderIdentity;
+  const holder = (): Promise<string | undefined> => replicas.holder();
 
   beforeAll(async () => {
     env = clusterEnv();
     kube = clusterKube(env);
     await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
-    webhook = await startTestWebhookServer({ host: env.hostIp });
-    configurations = await registerWebhooks(kube, env, namespace, webhook);
+    replicas = new ControllerReplicas(env, kube, namespace);
+    await replicas.installWebhooks();
     start('a');
     start('b');
     await eventually('a controller to lead', async () => ((await holder()) ? true : undefined), 30_000);
@@ -88,18 +75,14 @@ describe('leader election when the leader freezes', () => {
   }, 120_000);
 
   afterAll(async () => {
-    // A frozen process keeps SIGTERM pending: resume every one first.
-    for (const controller of controllers) controller.signal('SIGCONT');
-    for (const configuration of configurations) await deleteIfExists(kube, configuration);
-    await webhook?.stop();
-    await Promise.all(controllers.map((c) => c.stop()));
+    await replicas?.stop();
     await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
   });
 
   it('hands the Lease to the other replica within 15 s of the leader freezing, and the new leader routes', async () => {
     const leader = await eventually('a leader', holder);
-    frozen = controllers.find((c) => c.identity === leader)!;
-    successor = controllers.find((c) => c !== frozen)!;
+    frozen = replicas.processes.find((c) => c.identity === leader)!;
+    successor = replicas.processes.find((c) => c !== frozen)!;
     // Quiet first: a write already on the wire when the process stops would land after it resumes.
     await sleep(1_000);
     frozen.signal('SIGSTOP');

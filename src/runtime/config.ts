@@ -8,6 +8,7 @@ import { SIGNATURES, type FunctionHandler, type Signature } from '../contract/fu
 import {
   DEFAULT_DRAIN_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  MAX_DRAIN_MS,
   PodLayout,
   RuntimeEnv,
 } from '../contract/runtime-env.js';
@@ -91,7 +92,7 @@ export function loadRuntimeConfig(env: Env): ConfigResult {
       DEFAULT_MAX_BODY_BYTES,
     ),
     logLevel: read(RuntimeEnv.logLevel, parseLogLevel, 'info'),
-    drainMs: read(RuntimeEnv.drainMs, parseIntegerIn(0, 300_000, 'milliseconds'), DEFAULT_DRAIN_MS),
+    drainMs: read(RuntimeEnv.drainMs, parseIntegerIn(0, MAX_DRAIN_MS, 'milliseconds'), DEFAULT_DRAIN_MS),
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

@@ -1,6 +1,11 @@
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { FunctionSpec } from '../../contract/function-spec.js';
-import { DEFAULT_DRAIN_MS, RuntimeEnv, terminationGracePeriodSeconds } from '../../contract/runtime-env.js';
+import {
+  DEFAULT_DRAIN_MS,
+  MAX_DRAIN_MS,
+  RuntimeEnv,
+  terminationGracePeriodSeconds,
+} from '../../contract/runtime-env.js';
 
 /** What the API server sets when a pod spec names no grace period (before admission, so it looks set). */
 const KUBERNETES_DEFAULT_GRACE_SECONDS = 30;
@@ -25,5 +30,5 @@ export function completePodSpec(podSpec: V1PodSpec, spec: FunctionSpec, containe
 function drainMsOf(container: V1Container): number {
   const value = container.env?.find((e) => e.name === RuntimeEnv.drainMs)?.value;
   const ms = value === undefined ? NaN : Number(value);
-  return Number.isInteger(ms) && ms >= 0 && ms <= 300_000 ? ms : DEFAULT_DRAIN_MS;
+  return Number.isInteger(ms) && ms >= 0 && ms <= MAX_DRAIN_MS ? ms : DEFAULT_DRAIN_MS;
 }
