@@ -16,6 +16,11 @@ export const Annotation = {
   host: 'cloudbase.dev/host',
   entrypoints: 'cloudbase.dev/entrypoints',
   timeout: 'cloudbase.dev/timeout',
+  minScale: 'cloudbase.dev/min-scale',
+  maxScale: 'cloudbase.dev/max-scale',
+  concurrency: 'cloudbase.dev/concurrency',
+  scaleToZeroAfter: 'cloudbase.dev/scale-to-zero-after',
+  scaleWindow: 'cloudbase.dev/scale-window',
 } as const;
 
 /** Annotations Cloudbase itself writes on a function (status a user reads with kubectl). */

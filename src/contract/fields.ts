@@ -1,5 +1,8 @@
 import { isDns1035Label, isDns1123Subdomain } from './names.js';
 import {
+  MAX_SCALE_LIMIT,
+  MAX_SCALE_WINDOW_MS,
+  MIN_SCALE_WINDOW_MS,
   RUNTIMES,
   SIGNATURES,
   TRIGGERS,
@@ -187,3 +190,42 @@ export function parseTimeout(value: string): FieldResult<number> {
   }
   return ok(ms);
 }
+
+/** A whole number from `min` to `max`, written plainly (no sign, no exponent, no leading zero). */
+function parseWholeNumber(value: string, min: number, max: number, example: string): FieldResult<number> {
+  const n = /^(0|[1-9]\d{0,6})$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (Number.isInteger(n) && n >= min && n <= max) return ok(n);
+  return bad(`is not a whole number from ${min} to ${max}; use e.g. ${example}`);
+}
+
+/** `cloudbase.dev/min-scale`: the fewest pods; 0 lets the function scale to zero. */
+export const parseMinScale = (value: string): FieldResult<number> =>
+  parseWholeNumber(value, 0, MAX_SCALE_LIMIT, '0 or 2');
+
+/** `cloudbase.dev/max-scale`: the most pods. */
+export const parseMaxScale = (value: string): FieldResult<number> =>
+  parseWholeNumber(value, 1, MAX_SCALE_LIMIT, '10');
+
+/** `cloudbase.dev/concurrency`: requests in flight per pod the autoscaler aims at. */
+export const parseConcurrency = (value: string): FieldResult<number> =>
+  parseWholeNumber(value, 1, 100_000, '100, or 1 for a handler that uses its CPU for every request');
+
+const LONG_DURATION = /^(\d+)(ms|s|m|h)$/;
+const LONG_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function parseDurationBetween(value: string, minMs: number, maxMs: number, bounds: string, example: string) {
+  const match = LONG_DURATION.exec(value.trim());
+  const ms = match === null ? NaN : Number(match[1]) * LONG_UNITS[match[2] as keyof typeof LONG_UNITS];
+  if (!Number.isInteger(ms) || ms < minMs || ms > maxMs) {
+    return bad<number>(`is not a duration ${bounds}; use a whole number of ms, s, m or h, e.g. ${example}`);
+  }
+  return ok(ms);
+}
+
+/** `cloudbase.dev/scale-to-zero-after`: how long without a request before the last pod goes. */
+export const parseScaleToZeroAfter = (value: string): FieldResult<number> =>
+  parseDurationBetween(value, 1000, 24 * 3_600_000, 'from 1s to 24h', '60s or 15m');
+
+/** `cloudbase.dev/scale-window`: the autoscaler's stable window (Knative's `window`, same bounds). */
+export const parseScaleWindow = (value: string): FieldResult<number> =>
+  parseDurationBetween(value, MIN_SCALE_WINDOW_MS, MAX_SCALE_WINDOW_MS, 'from 6s to 1h', '60s');

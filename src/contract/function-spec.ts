@@ -47,6 +47,38 @@ export interface FunctionRoute {
   entrypoints: string[];
 }
 
+/**
+ * How the autoscaler sizes the function (src/scaling/decide.ts): between `minScale` and `maxScale` pods,
+ * about `targetConcurrency` requests in flight per pod, none after `scaleToZeroAfterMs` without a request.
+ * `minScale` = `maxScale` is a fixed-size function.
+ */
+export interface FunctionScaling {
+  minScale: number;
+  maxScale: number;
+  /** Requests in flight per pod the autoscaler aims at (before its utilisation margin). */
+  targetConcurrency: number;
+  scaleToZeroAfterMs: number;
+  /** The stable window the autoscaler averages over; the panic window is a tenth of it. */
+  stableWindowMs: number;
+}
+
+export const DEFAULT_MIN_SCALE = 0;
+export const DEFAULT_MAX_SCALE = 10;
+/**
+ * Requests in flight per pod. The runtime is one Node.js event loop: for the I/O-bound handlers functions
+ * mostly are it keeps hundreds of requests in flight at no cost, while a CPU-bound handler saturates its
+ * core at any concurrency and is better sized with a small value. 100 is Knative's default target, which
+ * users of both know; the autoscaler aims at 70 % of it (see src/scaling/decide.ts).
+ */
+export const DEFAULT_CONCURRENCY = 100;
+export const DEFAULT_SCALE_TO_ZERO_AFTER_MS = 60_000;
+/** Knative's stable window (`autoscaling.knative.dev/window`), and its bounds. */
+export const DEFAULT_SCALE_WINDOW_MS = 60_000;
+export const MIN_SCALE_WINDOW_MS = 6_000;
+export const MAX_SCALE_WINDOW_MS = 3_600_000;
+/** Kubernetes has no limit; a bound keeps a typo (`max-scale: 10000`) from asking for a cluster's worth. */
+export const MAX_SCALE_LIMIT = 1_000;
+
 /** A function as the contract describes it, with every default applied. */
 export interface FunctionSpec {
   name: string;
@@ -59,6 +91,7 @@ export interface FunctionSpec {
   route: FunctionRoute;
   /** Per-request timeout in milliseconds; absent means the runtime's default (30 s). */
   timeoutMs?: number;
+  scaling: FunctionScaling;
 }
 
 /** `<module path>[#<export>]`, the form of `cloudbase.dev/handler` and of the runtime's `CLOUDBASE_HANDLER`. */

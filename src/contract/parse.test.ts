@@ -42,6 +42,13 @@ describe('parseFunctionSpec', () => {
           signature: 'fetch',
           trigger: 'http',
           route: { pathPrefix: '/demo/hello', entrypoints: ['web'] },
+          scaling: {
+            minScale: 0,
+            maxScale: 10,
+            targetConcurrency: 100,
+            scaleToZeroAfterMs: 60_000,
+            stableWindowMs: 60_000,
+          },
         },
       });
     });
@@ -61,6 +68,11 @@ describe('parseFunctionSpec', () => {
           'cloudbase.dev/route': '/api/greet/',
           'cloudbase.dev/host': 'fn.example.com',
           'cloudbase.dev/entrypoints': 'web, websecure,web',
+          'cloudbase.dev/min-scale': '2',
+          'cloudbase.dev/max-scale': '5',
+          'cloudbase.dev/concurrency': '8',
+          'cloudbase.dev/scale-to-zero-after': '15m',
+          'cloudbase.dev/scale-window': '10s',
         }),
       );
       expect(result).toEqual({
@@ -79,6 +91,13 @@ describe('parseFunctionSpec', () => {
           signature: 'openfaas',
           trigger: 'http',
           route: { pathPrefix: '/api/greet', host: 'fn.example.com', entrypoints: ['web', 'websecure'] },
+          scaling: {
+            minScale: 2,
+            maxScale: 5,
+            targetConcurrency: 8,
+            scaleToZeroAfterMs: 900_000,
+            stableWindowMs: 10_000,
+          },
         },
       });
     });
@@ -108,6 +127,74 @@ describe('parseFunctionSpec', () => {
   ])('reads the timeout %s as %i ms', (timeout, ms) => {
     const result = parseFunctionSpec(input({ ...minimal, 'cloudbase.dev/timeout': timeout }));
     expect(result.ok && result.spec.timeoutMs).toBe(ms);
+  });
+
+  describe('scaling', () => {
+    const scalingOf = (annotations: Record<string, string>) => {
+      const result = parseFunctionSpec(input({ ...minimal, ...annotations }));
+      if (!result.ok) throw new Error(formatErrors(result.errors));
+      return result.spec.scaling;
+    };
+
+    it('takes min-scale = max-scale as a fixed size', () => {
+      expect(scalingOf({ 'cloudbase.dev/min-scale': '3', 'cloudbase.dev/max-scale': '3' })).toMatchObject({
+        minScale: 3,
+        maxScale: 3,
+      });
+    });
+
+    it('raises the default max-scale to a larger min-scale', () => {
+      expect(scalingOf({ 'cloudbase.dev/min-scale': '12' })).toMatchObject({ minScale: 12, maxScale: 12 });
+    });
+
+    it.each([
+      ['1s', 1000],
+      ['90s', 90_000],
+      ['2h', 7_200_000],
+      ['1500ms', 1500],
+    ])('reads scale-to-zero-after %s as %i ms', (value, ms) => {
+      expect(scalingOf({ 'cloudbase.dev/scale-to-zero-after': value }).scaleToZeroAfterMs).toBe(ms);
+    });
+
+    it('refuses a max-scale below min-scale, naming both', () => {
+      expect(
+        errorsOf({ ...minimal, 'cloudbase.dev/min-scale': '4', 'cloudbase.dev/max-scale': '2' }),
+      ).toEqual([
+        'cloudbase.dev/max-scale="2" is below cloudbase.dev/min-scale="4"; make max-scale at least min-scale (equal for a fixed number of pods)',
+      ]);
+    });
+
+    it.each([
+      ['cloudbase.dev/min-scale', '-1', 'is not a whole number from 0 to 1000; use e.g. 0 or 2'],
+      ['cloudbase.dev/min-scale', '1.5', 'is not a whole number from 0 to 1000; use e.g. 0 or 2'],
+      ['cloudbase.dev/min-scale', '01', 'is not a whole number from 0 to 1000; use e.g. 0 or 2'],
+      ['cloudbase.dev/max-scale', '0', 'is not a whole number from 1 to 1000; use e.g. 10'],
+      ['cloudbase.dev/max-scale', '1001', 'is not a whole number from 1 to 1000; use e.g. 10'],
+      [
+        'cloudbase.dev/concurrency',
+        '0',
+        'is not a whole number from 1 to 100000; use e.g. 100, or 1 for a handler that uses its CPU for every request',
+      ],
+      [
+        'cloudbase.dev/scale-to-zero-after',
+        '500ms',
+        'is not a duration from 1s to 24h; use a whole number of ms, s, m or h, e.g. 60s or 15m',
+      ],
+      [
+        'cloudbase.dev/scale-to-zero-after',
+        'never',
+        'is not a duration from 1s to 24h; use a whole number of ms, s, m or h, e.g. 60s or 15m',
+      ],
+      [
+        'cloudbase.dev/scale-window',
+        '5s',
+        'is not a duration from 6s to 1h; use a whole number of ms, s, m or h, e.g. 60s',
+      ],
+    ])('refuses %s=%s', (annotation, value, problem) => {
+      expect(errorsOf({ ...minimal, [annotation]: value })).toEqual([
+        `${annotation}=${JSON.stringify(value)} ${problem}`,
+      ]);
+    });
   });
 
   it.each(['0s', '61m', '1.5s', '30', 'soon'])('rejects the timeout %s', (timeout) => {

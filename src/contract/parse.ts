@@ -3,15 +3,26 @@ import {
   DEFAULT_ENTRYPOINTS,
   DEFAULT_HANDLER,
   DEFAULT_RUNTIME,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_SCALE,
+  DEFAULT_MIN_SCALE,
+  DEFAULT_SCALE_TO_ZERO_AFTER_MS,
+  DEFAULT_SCALE_WINDOW_MS,
   DEFAULT_SIGNATURE,
   RUNTIMES,
   RUNTIME_END_OF_LIFE,
+  type FunctionScaling,
   type FunctionSource,
   type FunctionSpec,
   type Runtime,
 } from './function-spec.js';
 import {
+  parseConcurrency,
   parseEntrypoints,
+  parseMaxScale,
+  parseMinScale,
+  parseScaleToZeroAfter,
+  parseScaleWindow,
   parseFunctionName,
   parseHandler,
   parseHost,
@@ -87,6 +98,7 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
   const host = read<string | undefined>(Annotation.host, parseHost, undefined);
   const entrypoints = read(Annotation.entrypoints, parseEntrypoints, [...DEFAULT_ENTRYPOINTS]);
   const timeoutMs = read<number | undefined>(Annotation.timeout, parseTimeout, undefined);
+  const scaling = readScaling(annotations, read, errors);
 
   if (signature === 'kubeless' && handler.exportName === undefined)
     errors.push(kubelessNeedsExport(annotations));
@@ -108,6 +120,7 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
       trigger,
       route,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      scaling,
     },
     warnings,
   };
@@ -123,6 +136,36 @@ function kubelessNeedsExport(annotations: Readonly<Record<string, string>>): Fie
       ? `${key} is required for the kubeless signature: ${fix}`
       : `${key}=${JSON.stringify(value)} names no export, which kubeless handlers need; ${fix}`;
   return { annotation: key, value, message };
+}
+
+/** The scaling annotations, with `max-scale` checked against `min-scale`. */
+function readScaling(
+  annotations: Readonly<Record<string, string>>,
+  read: Reader,
+  errors: FieldError[],
+): FunctionScaling {
+  const minScale = read(Annotation.minScale, parseMinScale, DEFAULT_MIN_SCALE);
+  const maxValue = annotations[Annotation.maxScale];
+  // Without max-scale, a min-scale above the default raises the ceiling with it rather than fail.
+  const maxScale = read(Annotation.maxScale, parseMaxScale, Math.max(DEFAULT_MAX_SCALE, minScale));
+  if (maxValue !== undefined && maxScale < minScale && annotations[Annotation.minScale] !== undefined) {
+    errors.push({
+      annotation: Annotation.maxScale,
+      value: maxValue,
+      message: `${Annotation.maxScale}=${JSON.stringify(maxValue)} is below ${Annotation.minScale}=${JSON.stringify(annotations[Annotation.minScale])}; make max-scale at least min-scale (equal for a fixed number of pods)`,
+    });
+  }
+  return {
+    minScale,
+    maxScale: Math.max(maxScale, minScale),
+    targetConcurrency: read(Annotation.concurrency, parseConcurrency, DEFAULT_CONCURRENCY),
+    scaleToZeroAfterMs: read(
+      Annotation.scaleToZeroAfter,
+      parseScaleToZeroAfter,
+      DEFAULT_SCALE_TO_ZERO_AFTER_MS,
+    ),
+    stableWindowMs: read(Annotation.scaleWindow, parseScaleWindow, DEFAULT_SCALE_WINDOW_MS),
+  };
 }
 
 type Reader = <T>(key: string, parse: (value: string) => FieldResult<T>, fallback: T) => T;
