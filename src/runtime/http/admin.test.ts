@@ -30,6 +30,19 @@ describe('adminAnswer', () => {
     expect(answer.body).toContain('# TYPE cloudbase_runtime_cold_start_seconds gauge');
   });
 
+  it('serves the autoscaler its stats as JSON', async () => {
+    const opts = options(true);
+    opts.metrics.concurrency.started(performance.now());
+    const answer = await adminAnswer(opts, 'GET', '/stats');
+    expect([answer.status, answer.type]).toEqual([200, 'application/json; charset=utf-8']);
+    expect(JSON.parse(answer.body)).toEqual({
+      at: expect.any(Number),
+      inFlight: 1,
+      concurrencySeconds: expect.any(Number),
+      requests: 0,
+    });
+  });
+
   it.each([
     ['GET', '/nope?x=1'],
     ['POST', '/livez'],

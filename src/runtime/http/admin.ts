@@ -1,11 +1,12 @@
 /**
- * The admin server on its own port, so that no function path can collide with it: liveness, readiness
- * and Prometheus metrics. Plain `node:http` like the function server (three fixed routes need no
+ * The admin server on its own port, so that no function path can collide with it: liveness, readiness,
+ * Prometheus metrics and the autoscaler's stats. Plain `node:http` like the function server (three fixed routes need no
  * router), answering as it did on Fastify: GET or HEAD, the query ignored, anything else a JSON 404.
  * Creates the server and never listens.
  */
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
+import { STATS_PATH } from '../../contract/stats.js';
 import type { RuntimeMetrics } from './metrics.js';
 
 /** Whether the function may receive traffic, and why not. */
@@ -29,7 +30,7 @@ export interface AdminAnswer {
 
 const TEXT = 'text/plain; charset=utf-8';
 
-/** Creates the admin server: `GET /livez`, `GET /readyz`, `GET /metrics`. */
+/** Creates the admin server: `GET /livez`, `GET /readyz`, `GET /metrics`, `GET /stats`. */
 export function createAdminServer(opts: AdminServerOptions): Server {
   // Probes hit these every few seconds: no per-request logs, only failures.
   const log = opts.logger.child({ component: 'admin' });
@@ -67,6 +68,13 @@ export async function adminAnswer(
         const { ready, reason } = opts.readiness();
         return { status: ready ? 200 : 503, type: TEXT, body: reason };
       }
+      // The autoscaler's read (contract/stats.ts), about once a second.
+      case STATS_PATH:
+        return {
+          status: 200,
+          type: 'application/json; charset=utf-8',
+          body: JSON.stringify(opts.metrics.concurrency.read(performance.now())),
+        };
       case '/metrics':
         return {
           status: 200,

@@ -41,6 +41,15 @@ async function start(
   return { port: (server.address() as AddressInfo).port, server, lines, metrics };
 }
 
+/** Polls `condition` every 5 ms, failing after 5 s. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 interface RawAnswer {
   status: number;
   headers: IncomingHttpHeaders;
@@ -236,6 +245,31 @@ describe('the function server', () => {
     expect(await metrics.registry.metrics()).toContain(
       'cloudbase_runtime_requests_total{method="DELETE",status="202"} 2',
     );
+  });
+
+  it('counts a request in flight from arrival to its end, a cut one included', async () => {
+    let release: () => void = () => undefined;
+    const { port, metrics } = await start(
+      () => new Promise((resolve) => (release = () => resolve({ status: 200, headers: {}, body: 'ok' }))),
+    );
+    const agent = new Agent({ keepAlive: false });
+    const answered = send(port, { agent });
+    await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 1);
+    release();
+    await answered;
+    await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 0);
+    // A client that goes away before the answer is counted out too.
+    const cut = httpRequest({ port, host: '127.0.0.1', path: '/', agent });
+    cut.on('error', () => undefined);
+    cut.end();
+    await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 1);
+    cut.destroy();
+    await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 0);
+    const stats = metrics.concurrency.read(performance.now());
+    expect(stats.requests).toBe(2);
+    expect(stats.concurrencySeconds).toBeGreaterThan(0);
+    release();
+    agent.destroy();
   });
 
   it('writes one access-log line per request at debug level, none at info', async () => {

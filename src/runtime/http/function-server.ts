@@ -44,6 +44,11 @@ class Exchange {
     private readonly res: ServerResponse,
   ) {
     this.request = new ReceivedRequest(req, res, opts.logger);
+    // Counted from arrival to the end of the exchange, however it ends (answered, timed out, cut by the
+    // client): an exchange never counted out would hold its function above zero forever.
+    const concurrency = opts.metrics.concurrency;
+    concurrency.started(this.started);
+    res.once('close', () => concurrency.finished(performance.now()));
   }
 
   start(): void {

@@ -1,5 +1,6 @@
 /** Prometheus metrics of the runtime, on a registry of its own (never prom-client's global one). */
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { ConcurrencyMeter } from './concurrency.js';
 import { RequestTally } from './request-tally.js';
 
 export interface RuntimeMetrics {
@@ -13,6 +14,8 @@ export interface RuntimeMetrics {
    * `cloudbase_runtime_requests_total` and `cloudbase_runtime_request_duration_seconds`.
    */
   observeRequest(method: string, status: number, seconds: number): void;
+  /** Requests in flight and their integral over time, for the autoscaler (`/stats`, contract/stats.ts). */
+  concurrency: ConcurrencyMeter;
 }
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -23,6 +26,24 @@ export function createRuntimeMetrics(): RuntimeMetrics {
   collectDefaultMetrics({ register: registry });
   // Requests are tallied in plain numbers and become series only when scraped (see request-tally.ts).
   const tally = new RequestTally(DURATION_BUCKETS);
+  const concurrency = new ConcurrencyMeter(performance.now());
+  new Gauge({
+    name: 'cloudbase_runtime_in_flight_requests',
+    help: 'Requests the function server is handling now.',
+    registers: [registry],
+    collect() {
+      this.set(concurrency.read(performance.now()).inFlight);
+    },
+  });
+  new Counter({
+    name: 'cloudbase_runtime_concurrency_seconds_total',
+    help: 'Requests in flight integrated over time: its rate is the mean concurrency the autoscaler reads.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(concurrency.read(performance.now()).concurrencySeconds);
+    },
+  });
   new Counter({
     name: 'cloudbase_runtime_requests_total',
     help: 'Requests answered by the function server, by method and status code.',
@@ -56,6 +77,7 @@ export function createRuntimeMetrics(): RuntimeMetrics {
       registers: [registry],
     }),
     observeRequest: (method, status, seconds) => tally.observe(method, status, seconds),
+    concurrency,
   };
 }
 
