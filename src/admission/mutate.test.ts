@@ -47,6 +47,7 @@ describe('mutate', () => {
           labels,
         },
         spec: {
+          replicas: 1,
           selector: { matchLabels: { 'cloudbase.dev/function': 'hello' } },
           template: {
             metadata: {
@@ -505,6 +506,25 @@ describe('mutate', () => {
           value: '2026-12-01T10:00:00.000Z hello web:*/demo/hello',
         },
       ]);
+    });
+
+    it('keeps the autoscaler\'s replicas on an UPDATE that asks for another count', () => {
+      const stored = admit(minimalFunction());
+      stored.spec!.replicas = 4;
+      const applied = structuredClone(stored);
+      applied.spec!.replicas = 1;
+      const { response } = mutate(admissionRequest(applied, 'UPDATE', stored), TEST_CONFIG, { now: NOW });
+      expect(decodePatch(response.patch)).toEqual([{ op: 'replace', path: '/spec/replicas', value: 4 }]);
+    });
+
+    it('starts a new function at the replicas it asks for within its bounds', () => {
+      const atZero = minimalFunction();
+      atZero.spec!.replicas = 0;
+      expect(admit(atZero).spec!.replicas).toBe(0);
+      const tooMany = minimalFunction();
+      tooMany.metadata!.annotations!['cloudbase.dev/max-scale'] = '2';
+      tooMany.spec!.replicas = 5;
+      expect(admit(tooMany).spec!.replicas).toBe(2);
     });
 
     it('writes no URL for a route the function will not get, and removes one it had', () => {

@@ -4,6 +4,7 @@ import { contractOf, functionKey, previousObject, unexpectedKind } from './contr
 import type { AdmissionOutcome } from './decision.js';
 import type { AdmissionFacts, InjectionConfig } from './inject/config.js';
 import { injectFunction, type FunctionStatus } from './inject/mutate.js';
+import { admittedReplicas } from './inject/replicas.js';
 import { allowed, badRequest, denied, patched } from './response.js';
 import type { AdmissionRequest } from './review.js';
 import type { V1Deployment } from '@kubernetes/client-node';
@@ -39,6 +40,7 @@ export function mutate(
   }
   const mutated = copyForInjection(request.object);
   injectFunction(mutated, contract.spec, config, facts, statusOf(request, contract.spec, facts));
+  mutated.spec!.replicas = replicasOf(request, contract.spec, mutated.spec!.replicas);
   const operations = jsonPatch.compare(request.object, mutated);
   return {
     response: patched(uid, operations),
@@ -61,6 +63,13 @@ function statusOf(request: AdmissionRequest, spec: FunctionSpec, facts: Admissio
   if (facts.routes === undefined) return { claim: claim.value, url: functionUrl(spec) };
   const ownership = facts.routes.decide({ key: functionKey(request, spec), spec, claimedAt: claim.at });
   return { claim: claim.value, url: ownership.kind === 'owner' ? functionUrl(spec) : undefined };
+}
+
+/** The live count of a function being updated, else what the request asks for (inject/replicas.ts). */
+function replicasOf(request: AdmissionRequest, spec: FunctionSpec, requested: number | undefined): number {
+  const wasFunction = request.operation === 'UPDATE' && previousObject(request)?.spec !== undefined;
+  const live = wasFunction ? (request.oldObject?.spec?.replicas ?? undefined) : undefined;
+  return admittedReplicas(spec.scaling, requested ?? undefined, live);
 }
 
 /**
