@@ -508,7 +508,7 @@ describe('mutate', () => {
       ]);
     });
 
-    it('keeps the autoscaler\'s replicas on an UPDATE that asks for another count', () => {
+    it("keeps the autoscaler's replicas on an UPDATE that asks for another count", () => {
       const stored = admit(minimalFunction());
       stored.spec!.replicas = 4;
       const applied = structuredClone(stored);

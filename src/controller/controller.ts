@@ -1,7 +1,11 @@
 import type { KubernetesObject, V1Deployment, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { describeApiError, isNamespaceTerminating, type Kube } from '../kube/client.js';
+import { describeApiError, isNamespaceTerminating, scaleDeployment, type Kube } from '../kube/client.js';
+import type { FunctionSpec } from '../contract/function-spec.js';
+import { Autoscaler, NO_ACTIVATOR, type ActivatorView } from './autoscaler/autoscaler.js';
+import { createAutoscalerMetrics } from './autoscaler/metrics.js';
+import { createStatsReader } from './autoscaler/stats-client.js';
 import { RouteTable } from '../routing/table.js';
 import { GrantAnnotation, parseGrant, type GrantResult } from '../routing/grants.js';
 import { ClaimTracker } from './claims.js';
@@ -23,6 +27,8 @@ export interface ControllerOptions {
   identity: string;
   workers: number;
   resyncMs: number;
+  /** The activator, when installed: without one no function scales to zero. */
+  activator?: ActivatorView;
 }
 
 /**
@@ -39,6 +45,8 @@ export class FunctionController {
   private readonly reconciler: Reconciler;
   private readonly elector: LeaderElector;
   private readonly events: EventRecorder;
+  private readonly autoscaler: Autoscaler;
+  private readonly stats = createStatsReader();
   private workers: Promise<void>[] = [];
   private running: RunningCaches | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -56,6 +64,17 @@ export class FunctionController {
       logger: options.logger,
       isLeading: () => this.elector.isLeader,
     });
+    this.autoscaler = new Autoscaler({
+      deployments: () => this.caches.deployments.list(),
+      pods: () => this.caches.pods.list(),
+      ownsName: (deployment, spec) => this.ownsService(deployment, spec),
+      readStats: this.stats.read,
+      scale: (namespace, name, replicas) => scaleDeployment(options.kube, namespace, name, replicas),
+      isLeading: () => this.elector.isLeader,
+      activator: options.activator ?? NO_ACTIVATOR,
+      metrics: createAutoscalerMetrics(options.registry),
+      logger: options.logger.child({ component: 'autoscaler' }),
+    });
     this.elector = new LeaderElector(
       options.kube,
       { namespace: options.leaseNamespace, name: options.leaseName, identity: options.identity },
@@ -67,6 +86,19 @@ export class FunctionController {
   /** The route grant of a namespace (routing/grants.ts), from the cached Namespace's annotations. */
   private grantOf(namespace: string): GrantResult {
     return parseGrant(namespace, this.caches.namespaces.get(namespace)?.metadata?.annotations);
+  }
+
+  /**
+   * Whether the function's Service exists and is its Deployment's: route ownership (the reconciler) gives a
+   * Service only to the function that holds its name, so only that one is scaled.
+   */
+  private ownsService(deployment: V1Deployment, spec: FunctionSpec): boolean {
+    const service = this.caches.children.Service.get(spec.name, spec.namespace);
+    return (
+      service?.metadata?.ownerReferences?.some(
+        (ref) => ref.controller === true && ref.uid === deployment.metadata?.uid,
+      ) ?? false
+    );
   }
 
   get isLeader(): boolean {
@@ -96,6 +128,8 @@ export class FunctionController {
   async stop(): Promise<void> {
     await this.elector.stop();
     this.stopWorkers();
+    await this.autoscaler.stop();
+    this.stats.close();
     this.queue.shutDown();
     await this.running?.stop();
   }
@@ -151,12 +185,14 @@ export class FunctionController {
     this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncMs);
     this.resyncTimer.unref();
     this.workers = Array.from({ length: this.options.workers }, () => this.work(generation));
+    this.autoscaler.start();
   }
 
   private stopWorkers(): void {
     this.metrics.leader.set(0);
     this.generation += 1;
     clearInterval(this.resyncTimer);
+    void this.autoscaler.stop();
     this.options.logger.info({ identity: this.options.identity }, 'not leading; workers stop');
   }
 

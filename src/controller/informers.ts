@@ -8,13 +8,14 @@ import {
   type ObjectCache,
   type V1Deployment,
   type V1Namespace,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Label, MANAGED_BY } from '../contract/annotations.js';
 import { describeApiError, type Kube } from '../kube/client.js';
 import { jitteredBackoff, WATCH_BACKOFF } from './backoff.js';
 import type { ChildKind } from './plan.js';
-import { slimChild, slimDeployment, slimNamespace, type Slimmer } from './slim.js';
+import { slimChild, slimDeployment, slimNamespace, slimPod, type Slimmer } from './slim.js';
 
 export type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -23,6 +24,8 @@ export interface FunctionCaches {
   deployments: Cache<V1Deployment>;
   children: Record<ChildKind, Cache<KubernetesObject>>;
   namespaces: Cache<V1Namespace>;
+  /** Function pods (the label the webhook puts on the template): the autoscaler reads their stats. */
+  pods: Cache<V1Pod>;
   /** Every cache with its name and health, for startCaches. */
   watched: WatchedCache[];
 }
@@ -255,6 +258,13 @@ export function createCaches(kube: Kube): FunctionCaches {
       Middleware: traefik('middlewares'),
       IngressRoute: traefik('ingressroutes'),
     },
+    pods: add<V1Pod>({
+      name: 'pods',
+      path: '/api/v1/pods',
+      list: () => kube.core.listPodForAllNamespaces({ labelSelector: FUNCTION_SELECTOR }),
+      labelSelector: FUNCTION_SELECTOR,
+      slim: slimPod,
+    }),
     namespaces: add<V1Namespace>({
       name: 'namespaces',
       path: '/api/v1/namespaces',

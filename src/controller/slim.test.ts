@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { LAST_APPLIED, slimChild, slimDeployment, slimNamespace, type Slimmer } from './slim.js';
+import { LAST_APPLIED, slimChild, slimDeployment, slimNamespace, slimPod, type Slimmer } from './slim.js';
 
 /** Metadata as the API server returns it, with what the caches drop. */
 const fullMetadata = (): Record<string, unknown> => ({
@@ -56,7 +56,7 @@ const routeSpec = {
 
 const cases: [string, Slimmer, () => Record<string, unknown>, Record<string, unknown>][] = [
   [
-    'a Deployment keeps its metadata only: no pod template, no status',
+    'a Deployment keeps its metadata and replicas: no pod template, no status',
     slimDeployment,
     () => ({
       apiVersion: 'apps/v1',
@@ -72,7 +72,44 @@ const cases: [string, Slimmer, () => Record<string, unknown>, Record<string, unk
       },
       status: { replicas: 1, readyReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] },
     }),
-    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: keptMetadata },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: keptMetadata, spec: { replicas: 1 } },
+  ],
+  [
+    'a pod keeps its addresses, ports and Ready condition',
+    slimPod,
+    () => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: fullMetadata(),
+      spec: {
+        containers: [
+          {
+            name: 'function',
+            image: 'x',
+            env: [{ name: 'A', value: 'b' }],
+            ports: [{ name: 'admin', containerPort: 9090 }],
+          },
+        ],
+        volumes: [{ name: 'v', emptyDir: {} }],
+      },
+      status: {
+        phase: 'Running',
+        podIP: '10.0.0.7',
+        podIPs: [{ ip: '10.0.0.7' }],
+        conditions: [
+          { type: 'Initialized', status: 'True' },
+          { type: 'Ready', status: 'True', lastTransitionTime: new Date(0) },
+        ],
+        containerStatuses: [{ name: 'function', ready: true }],
+      },
+    }),
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: Object.fromEntries(Object.entries(keptMetadata).filter(([key]) => key !== 'annotations')),
+      spec: { containers: [{ name: 'function', ports: [{ name: 'admin', containerPort: 9090 }] }] },
+      status: { phase: 'Running', podIP: '10.0.0.7', conditions: [{ type: 'Ready', status: 'True' }] },
+    },
   ],
   [
     'a Service keeps its metadata and spec, not its status',

@@ -36,12 +36,38 @@ const METADATA_ONLY = new Set(['apiVersion', 'kind', 'metadata']);
 const METADATA_AND_SPEC = new Set(['apiVersion', 'kind', 'metadata', 'spec']);
 
 /**
- * A function Deployment: metadata only. The contract is in its annotations (plan.ts, claims.ts), and nothing
- * reads its spec (the pod template is the mutating webhook's, which gets it from the API server) or status.
+ * A function Deployment: metadata and spec.replicas. The contract is in its annotations (plan.ts, claims.ts),
+ * the autoscaler reads the replicas, and nothing reads the rest of its spec (the pod template is the mutating
+ * webhook's, which gets it from the API server) or its status.
  */
 export const slimDeployment: Slimmer = (object) => {
   slimMetadata(object);
+  const replicas = (object as { spec?: { replicas?: number } }).spec?.replicas;
   keepOnly(object, METADATA_ONLY);
+  if (replicas !== undefined) (object as { spec?: unknown }).spec = { replicas };
+  return object;
+};
+
+/**
+ * A function pod: what scaling/pods.ts reads. Its IP and Ready condition, its containers' names and ports,
+ * and of its metadata the name, namespace, uid, labels, deletionTimestamp and ownerReferences.
+ */
+export const slimPod: Slimmer = (object) => {
+  slimMetadata(object);
+  const pod = object as {
+    metadata?: { annotations?: unknown };
+    spec?: { containers?: { name: string; ports?: unknown }[] };
+    status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
+  };
+  if (pod.metadata) delete pod.metadata.annotations;
+  const containers = (pod.spec?.containers ?? []).map(({ name, ports }) => ({ name, ports }));
+  const status = pod.status;
+  const ready = status?.conditions
+    ?.filter((c) => c.type === 'Ready')
+    .map(({ type, status }) => ({ type, status }));
+  keepOnly(object, METADATA_ONLY);
+  pod.spec = { containers };
+  pod.status = { phase: status?.phase, podIP: status?.podIP, conditions: ready ?? [] };
   return object;
 };
 

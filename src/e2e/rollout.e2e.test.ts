@@ -78,6 +78,9 @@ describe('a function rolled out under load', () => {
       object.metadata!.namespace = namespace;
       if (object.kind === 'Deployment') {
         object.metadata!.annotations!['cloudbase.dev/route'] = `/${namespace}/hello`;
+        // Two pods throughout, whatever the load: a fixed-size function.
+        object.metadata!.annotations!['cloudbase.dev/min-scale'] = '2';
+        object.metadata!.annotations!['cloudbase.dev/max-scale'] = '2';
         (object as { spec: { replicas: number } }).spec.replicas = 2;
       }
     }

@@ -11,6 +11,7 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
   ServerConfiguration,
+  setHeaderOptions,
   type Configuration,
   type KubernetesObject,
   type Middleware,
@@ -120,6 +121,23 @@ export async function applyObject<T extends KubernetesObject>(kube: Kube, object
 /** A JSON merge patch (RFC 7386): `null` values remove keys. */
 export async function mergePatch<T extends KubernetesObject>(kube: Kube, patch: T): Promise<T> {
   return kube.objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+}
+
+/**
+ * Sets a Deployment's replicas through its scale subresource, which no admission webhook of ours sees and
+ * which leaves the rest of the object alone.
+ * https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#update-replace-scale-of-the-specified-deployment
+ */
+export async function scaleDeployment(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  replicas: number,
+): Promise<void> {
+  await kube.apps.patchNamespacedDeploymentScale(
+    { namespace, name, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 /** Deletes an object; one that is already gone is fine. */

@@ -1,0 +1,57 @@
+/**
+ * A function pod as the autoscaler and the activator see it: where its function server and its admin server
+ * listen, and whether Kubernetes counts it ready. Read from the pod's status and the ports the mutating
+ * webhook declared (contract/ports.ts).
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { Label } from '../contract/annotations.js';
+import { PortName } from '../contract/ports.js';
+
+export interface FunctionPod {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** The function it serves (the `cloudbase.dev/function` label). */
+  function: string;
+  ip: string;
+  httpPort: number;
+  adminPort: number;
+  /** Its Ready condition is True. */
+  ready: boolean;
+}
+
+/**
+ * The pod's addresses, or undefined for one that cannot serve: no IP yet, being deleted, finished, or without
+ * the named ports.
+ */
+export function functionPod(pod: V1Pod): FunctionPod | undefined {
+  const metadata = pod.metadata;
+  const ip = pod.status?.podIP;
+  const fn = metadata?.labels?.[Label.function];
+  if (ip === undefined || ip === '' || fn === undefined || metadata?.deletionTimestamp != null)
+    return undefined;
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return undefined;
+  let httpPort: number | undefined;
+  let adminPort: number | undefined;
+  for (const container of pod.spec?.containers ?? []) {
+    for (const port of container.ports ?? []) {
+      if (port.name === PortName.http) httpPort = port.containerPort;
+      if (port.name === PortName.admin) adminPort = port.containerPort;
+    }
+  }
+  if (httpPort === undefined || adminPort === undefined) return undefined;
+  const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return {
+    uid: metadata?.uid ?? '',
+    namespace: metadata?.namespace ?? '',
+    name: metadata?.name ?? '',
+    function: fn,
+    ip,
+    httpPort,
+    adminPort,
+    ready,
+  };
+}
+
+/** `namespace/function`, the key the autoscaler and the activator index functions by. */
+export const functionKeyOf = (namespace: string, fn: string): string => `${namespace}/${fn}`;
