@@ -1,16 +1,24 @@
-import type { KubernetesObject, V1Deployment, V1Namespace } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1EndpointSlice, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { describeApiError, isNamespaceTerminating, scaleDeployment, type Kube } from '../kube/client.js';
 import type { FunctionSpec } from '../contract/function-spec.js';
+import { ActivatorRoutes, type ServicePortRef } from './autoscaler/activator-routes.js';
 import { Autoscaler, NO_ACTIVATOR, type ActivatorView } from './autoscaler/autoscaler.js';
 import { createAutoscalerMetrics } from './autoscaler/metrics.js';
-import { createStatsReader } from './autoscaler/stats-client.js';
+import { createStatsReader, getJson } from './autoscaler/stats-client.js';
+import type { ActivatorEndpoint } from './desired/activator-slice.js';
 import { RouteTable } from '../routing/table.js';
 import { GrantAnnotation, parseGrant, type GrantResult } from '../routing/grants.js';
 import { ClaimTracker } from './claims.js';
 import { EventRecorder } from './events.js';
-import { createCaches, startCaches, type FunctionCaches, type RunningCaches } from './informers.js';
+import {
+  createCaches,
+  startCaches,
+  type FunctionCaches,
+  type RunningCaches,
+  type ServiceRef,
+} from './informers.js';
 import { LeaderElector } from './leader.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { CHILD_KINDS } from './plan.js';
@@ -27,8 +35,10 @@ export interface ControllerOptions {
   identity: string;
   workers: number;
   resyncMs: number;
-  /** The activator, when installed: without one no function scales to zero. */
-  activator?: ActivatorView;
+  /** The activator's Service, when installed: without one no function scales to zero. */
+  activatorService?: ServiceRef;
+  /** Traefik's API, where the activator is confirmed as a function's route before its last pod goes. */
+  traefikApi?: ServicePortRef;
 }
 
 /**
@@ -53,7 +63,7 @@ export class FunctionController {
   private generation = 0;
 
   constructor(private readonly options: ControllerOptions) {
-    this.caches = createCaches(options.kube);
+    this.caches = createCaches(options.kube, options.activatorService);
     this.metrics = createControllerMetrics(options.registry);
     this.events = new EventRecorder(options.kube, options.identity, options.logger);
     this.reconciler = new Reconciler({
@@ -71,7 +81,7 @@ export class FunctionController {
       readStats: this.stats.read,
       scale: (namespace, name, replicas) => scaleDeployment(options.kube, namespace, name, replicas),
       isLeading: () => this.elector.isLeader,
-      activator: options.activator ?? NO_ACTIVATOR,
+      activator: this.activatorView(),
       metrics: createAutoscalerMetrics(options.registry),
       logger: options.logger.child({ component: 'autoscaler' }),
     });
@@ -86,6 +96,21 @@ export class FunctionController {
   /** The route grant of a namespace (routing/grants.ts), from the cached Namespace's annotations. */
   private grantOf(namespace: string): GrantResult {
     return parseGrant(namespace, this.caches.namespaces.get(namespace)?.metadata?.annotations);
+  }
+
+  /** The activator's routes and stats, or none without an activator. */
+  private activatorView(): ActivatorView {
+    const caches = this.caches.activator;
+    if (caches === undefined) return NO_ACTIVATOR;
+    return new ActivatorRoutes({
+      kube: this.options.kube,
+      logger: this.options.logger.child({ component: 'activator-routes' }),
+      readStats: this.stats.read,
+      activators: () => readyActivators(caches.endpoints.list()),
+      slices: () => caches.slices.list(),
+      traefikApi: this.options.traefikApi,
+      getJson: (url) => getJson(url),
+    });
   }
 
   /**
@@ -252,6 +277,18 @@ export class FunctionController {
       this.queue.done(key);
     }
   }
+}
+
+/** The ready activator pods, from its Service's EndpointSlices (ports named `http` and `admin`). */
+function readyActivators(slices: readonly V1EndpointSlice[]): ActivatorEndpoint[] {
+  return slices.flatMap((slice) => {
+    const httpPort = slice.ports?.find((p) => p.name === 'http')?.port;
+    const adminPort = slice.ports?.find((p) => p.name === 'admin')?.port;
+    if (httpPort === undefined || adminPort === undefined) return [];
+    return slice.endpoints
+      .filter((e) => e.conditions?.ready === true)
+      .flatMap((e) => e.addresses.map((ip) => ({ ip, httpPort, adminPort })));
+  });
 }
 
 function keyOf(deployment: V1Deployment): string {

@@ -8,6 +8,7 @@ import {
   type ObjectCache,
   type V1Deployment,
   type V1Namespace,
+  type V1EndpointSlice,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -15,7 +16,14 @@ import { Label, MANAGED_BY } from '../contract/annotations.js';
 import { describeApiError, type Kube } from '../kube/client.js';
 import { jitteredBackoff, WATCH_BACKOFF } from './backoff.js';
 import type { ChildKind } from './plan.js';
-import { slimChild, slimDeployment, slimNamespace, slimPod, type Slimmer } from './slim.js';
+import {
+  slimChild,
+  slimDeployment,
+  slimEndpointSlice,
+  slimNamespace,
+  slimPod,
+  type Slimmer,
+} from './slim.js';
 
 export type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -26,6 +34,8 @@ export interface FunctionCaches {
   namespaces: Cache<V1Namespace>;
   /** Function pods (the label the webhook puts on the template): the autoscaler reads their stats. */
   pods: Cache<V1Pod>;
+  /** With an activator: its Service's EndpointSlices, and the activator slices Cloudbase wrote. */
+  activator?: { endpoints: Cache<V1EndpointSlice>; slices: Cache<V1EndpointSlice> };
   /** Every cache with its name and health, for startCaches. */
   watched: WatchedCache[];
 }
@@ -42,6 +52,8 @@ export interface WatchedCache {
 /** Functions carry the label the mutating webhook adds; children carry our managed-by label. */
 export const FUNCTION_SELECTOR = Label.function;
 export const CHILD_SELECTOR = `${Label.managedBy}=${MANAGED_BY}`;
+/** The activator EndpointSlices Cloudbase writes (desired/activator-slice.ts). */
+export const ACTIVATOR_SLICE_SELECTOR = 'endpointslice.kubernetes.io/managed-by=cloudbase.dev/controller';
 
 export const CHILD_API_VERSIONS: Record<ChildKind, string> = {
   Service: 'v1',
@@ -217,7 +229,13 @@ export function watchedCache<T extends KubernetesObject>(
   return { cache, watched: { name: source.name, cache, health } };
 }
 
-export function createCaches(kube: Kube): FunctionCaches {
+/** The activator's Service, whose EndpointSlices list its pods. */
+export interface ServiceRef {
+  namespace: string;
+  service: string;
+}
+
+export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches {
   const watch = new Watch(kube.config);
   const watched: WatchedCache[] = [];
   const add = <T extends KubernetesObject>(source: Omit<CacheSource<T>, 'watch'>): Cache<T> => {
@@ -239,7 +257,32 @@ export function createCaches(kube: Kube): FunctionCaches {
       labelSelector: CHILD_SELECTOR,
       slim: slimChild,
     });
+  const activatorCaches =
+    activator === undefined
+      ? undefined
+      : {
+          endpoints: add<V1EndpointSlice>({
+            name: 'activator-endpointslices',
+            path: `/apis/discovery.k8s.io/v1/namespaces/${activator.namespace}/endpointslices`,
+            list: () =>
+              kube.discovery.listNamespacedEndpointSlice({
+                namespace: activator.namespace,
+                labelSelector: `kubernetes.io/service-name=${activator.service}`,
+              }),
+            labelSelector: `kubernetes.io/service-name=${activator.service}`,
+            slim: slimEndpointSlice,
+          }),
+          slices: add<V1EndpointSlice>({
+            name: 'function-endpointslices',
+            path: '/apis/discovery.k8s.io/v1/endpointslices',
+            list: () =>
+              kube.discovery.listEndpointSliceForAllNamespaces({ labelSelector: ACTIVATOR_SLICE_SELECTOR }),
+            labelSelector: ACTIVATOR_SLICE_SELECTOR,
+            slim: slimEndpointSlice,
+          }),
+        };
   return {
+    ...(activatorCaches === undefined ? {} : { activator: activatorCaches }),
     deployments: add<V1Deployment>({
       name: 'deployments',
       path: '/apis/apps/v1/deployments',

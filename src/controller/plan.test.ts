@@ -68,6 +68,7 @@ describe('planFunction', () => {
     expect(applied(plan)).toEqual([
       'apply Service/hello',
       'apply Middleware/hello-retry',
+      'apply Middleware/hello-function',
       'apply Middleware/hello-strip-prefix',
       'apply IngressRoute/hello',
     ]);
@@ -119,6 +120,7 @@ describe('planFunction', () => {
     expect(applied(plan)).toEqual([
       'delete Service/hello',
       'delete Middleware/hello-retry',
+      'delete Middleware/hello-function',
       'delete Middleware/hello-strip-prefix',
       'delete IngressRoute/hello',
     ]);
@@ -148,6 +150,7 @@ describe('planFunction', () => {
       const plan = planFunction(d, stored(d), held);
       expect(applied(plan)).toEqual([
         'delete Middleware/hello-retry',
+        'delete Middleware/hello-function',
         'delete Middleware/hello-strip-prefix',
         'delete IngressRoute/hello',
       ]);
@@ -164,6 +167,7 @@ describe('planFunction', () => {
     expect(applied(plan)).toEqual([
       'delete Service/hello',
       'delete Middleware/hello-retry',
+      'delete Middleware/hello-function',
       'delete Middleware/hello-strip-prefix',
       'delete IngressRoute/hello',
     ]);

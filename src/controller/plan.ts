@@ -7,7 +7,12 @@ import { functionUrl } from '../contract/url.js';
 import { formatClaim, type RecordedClaim } from '../routing/claim.js';
 import { describeRoute, ownershipProblem } from '../routing/messages.js';
 import type { Ownership } from '../routing/ownership.js';
-import { desiredIngressRoute, desiredRetry, desiredStripPrefix } from './desired/route.js';
+import {
+  desiredFunctionHeaders,
+  desiredIngressRoute,
+  desiredRetry,
+  desiredStripPrefix,
+} from './desired/route.js';
 import { desiredService } from './desired/service.js';
 
 /** The kinds of children a function has, in the order they are written (a route only after its backend). */
@@ -87,6 +92,7 @@ export function planFunction(
   const desired: KubernetesObject[] = ownership.kind === 'name-taken' ? [] : [desiredService(spec, owner)];
   if (ownership.kind === 'owner') {
     desired.push(desiredRetry(spec, owner).toJSON() as KubernetesObject);
+    desired.push(desiredFunctionHeaders(spec, owner).toJSON() as KubernetesObject);
     const middleware = desiredStripPrefix(spec, owner);
     if (middleware !== undefined) desired.push(middleware.toJSON() as KubernetesObject);
     desired.push(desiredIngressRoute(spec, owner).toJSON() as KubernetesObject);

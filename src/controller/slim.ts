@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { slimFunctionPod } from '../scaling/pods.js';
 
 /**
  * Trims an object to what the controller's caches must keep: only the fields a reconcile or the webhooks
@@ -48,28 +49,8 @@ export const slimDeployment: Slimmer = (object) => {
   return object;
 };
 
-/**
- * A function pod: what scaling/pods.ts reads. Its IP and Ready condition, its containers' names and ports,
- * and of its metadata the name, namespace, uid, labels, deletionTimestamp and ownerReferences.
- */
-export const slimPod: Slimmer = (object) => {
-  slimMetadata(object);
-  const pod = object as {
-    metadata?: { annotations?: unknown };
-    spec?: { containers?: { name: string; ports?: unknown }[] };
-    status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
-  };
-  if (pod.metadata) delete pod.metadata.annotations;
-  const containers = (pod.spec?.containers ?? []).map(({ name, ports }) => ({ name, ports }));
-  const status = pod.status;
-  const ready = status?.conditions
-    ?.filter((c) => c.type === 'Ready')
-    .map(({ type, status }) => ({ type, status }));
-  keepOnly(object, METADATA_ONLY);
-  pod.spec = { containers };
-  pod.status = { phase: status?.phase, podIP: status?.podIP, conditions: ready ?? [] };
-  return object;
-};
+/** A function pod: what scaling/pods.ts reads (the activator's cache trims the same way). */
+export const slimPod: Slimmer = (object) => slimFunctionPod(object);
 
 /** A child (Service, Middleware, IngressRoute): metadata and spec, which drift is measured against (plan.ts hasDrifted). */
 export const slimChild: Slimmer = (object) => {
@@ -84,3 +65,19 @@ export const slimNamespace: Slimmer = (object) => {
   keepOnly(object, METADATA_ONLY);
   return object;
 };
+
+/** An EndpointSlice: its metadata, addresses and ports (it has no spec: they are top-level fields). */
+export const slimEndpointSlice: Slimmer = (object) => {
+  slimMetadata(object);
+  keepOnly(object, ENDPOINT_SLICE_FIELDS);
+  return object;
+};
+
+const ENDPOINT_SLICE_FIELDS = new Set([
+  'apiVersion',
+  'kind',
+  'metadata',
+  'addressType',
+  'endpoints',
+  'ports',
+]);

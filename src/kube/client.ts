@@ -7,6 +7,7 @@ import {
   CoreV1Api,
   createConfiguration,
   CustomObjectsApi,
+  DiscoveryV1Api,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
@@ -30,6 +31,7 @@ export interface Kube {
   apps: AppsV1Api;
   coordination: CoordinationV1Api;
   custom: CustomObjectsApi;
+  discovery: DiscoveryV1Api;
   objects: KubernetesObjectApi;
   admission: AdmissionregistrationV1Api;
 }
@@ -62,6 +64,7 @@ function clientsOf(config: KubeConfig, cluster: Cluster): Kube {
     apps: new AppsV1Api(configuration),
     coordination: new CoordinationV1Api(configuration),
     custom: new CustomObjectsApi(configuration),
+    discovery: new DiscoveryV1Api(configuration),
     objects: new ContextObjectApi(configuration, config),
     admission: new AdmissionregistrationV1Api(configuration),
   };
@@ -138,6 +141,32 @@ export async function scaleDeployment(
     { namespace, name, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
+}
+
+/**
+ * Raises a Deployment from zero to one replica, and only from zero: a JSON patch whose `test` fails (422)
+ * when the count is no longer zero, so a racing autoscaler's larger count is never lowered. True if this
+ * call raised it.
+ */
+export async function scaleFromZero(kube: Kube, namespace: string, name: string): Promise<boolean> {
+  try {
+    await kube.apps.patchNamespacedDeploymentScale(
+      {
+        namespace,
+        name,
+        body: [
+          { op: 'test', path: '/spec/replicas', value: 0 },
+          { op: 'replace', path: '/spec/replicas', value: 1 },
+        ],
+        fieldManager: FIELD_MANAGER,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    return true;
+  } catch (error) {
+    if (statusCode(error) === 422) return false;
+    throw error;
+  }
 }
 
 /** Deletes an object; one that is already gone is fine. */

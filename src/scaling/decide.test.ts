@@ -109,6 +109,8 @@ describe('decideScale', () => {
     });
     expect(result.replicas).toBe(1);
     expect(result.reason).toBe('idle 29s, below scale-to-zero-after 30s');
+    // Serving: requests go straight to the pod.
+    expect(result.zeroRoute).toBe(false);
   });
 
   it('scales to zero once idle for scale-to-zero-after with the activator as the route', () => {
@@ -134,6 +136,7 @@ describe('decideScale', () => {
     });
     expect(result.replicas).toBe(1);
     expect(result.reason).toMatch(/activator is not the route yet/);
+    expect(result.zeroRoute).toBe(true);
   });
 
   it('keeps one pod while the activator holds requests', () => {
@@ -159,6 +162,7 @@ describe('decideScale', () => {
   it('leaves an idle function at zero', () => {
     const result = decide({ replicas: 0, state: initialState(0, 0), samples: steady(40_000, 100_000, 0) });
     expect(result.replicas).toBe(0);
+    expect(result.zeroRoute).toBe(true);
   });
 
   it('never goes below min-scale, nor above max-scale', () => {

@@ -54,6 +54,11 @@ export interface ScaleDecision {
   stableConcurrency: number;
   panicConcurrency: number;
   panic: boolean;
+  /**
+   * The function is at zero or would go there now: the activator should be (or stay) its route. False when
+   * it serves, so requests go straight to its pods.
+   */
+  zeroRoute: boolean;
   state: ScalerState;
 }
 
@@ -113,6 +118,7 @@ export function decideScale(input: ScaleInput): ScaleDecision {
     }
   }
 
+  let zeroRoute = false;
   if (wanted === 0) {
     if (held > 0) {
       wanted = 1;
@@ -124,11 +130,16 @@ export function decideScale(input: ScaleInput): ScaleDecision {
           ? 'a request arrived'
           : `idle ${seconds(idleMs)}, below scale-to-zero-after ${seconds(scaling.scaleToZeroAfterMs)}`;
     } else if (replicas > 0 && !input.zeroRouteReady) {
+      zeroRoute = true;
       wanted = 1;
       reason = `idle ${seconds(idleMs)}, but the activator is not the route yet; keeping one pod`;
     } else if (replicas > 0) {
+      zeroRoute = true;
       reason = `no request for ${seconds(idleMs)} (scale-to-zero-after ${seconds(scaling.scaleToZeroAfterMs)})`;
-    } else reason = 'idle at zero';
+    } else {
+      zeroRoute = true;
+      reason = 'idle at zero';
+    }
   }
 
   const bounded = Math.min(scaling.maxScale, Math.max(scaling.minScale, wanted));
@@ -139,7 +150,15 @@ export function decideScale(input: ScaleInput): ScaleDecision {
     state.panicAt = panicAt;
     state.panicReplicas = Math.max(input.state.panicReplicas ?? 0, bounded);
   }
-  return { replicas: bounded, reason, stableConcurrency: stable, panicConcurrency: panicked, panic, state };
+  return {
+    replicas: bounded,
+    reason,
+    stableConcurrency: stable,
+    panicConcurrency: panicked,
+    panic,
+    zeroRoute: zeroRoute && scaling.minScale === 0,
+    state,
+  };
 }
 
 /** The mean concurrency of the samples after `since`; zero without any. */

@@ -3,7 +3,7 @@
  * listen, and whether Kubernetes counts it ready. Read from the pod's status and the ports the mutating
  * webhook declared (contract/ports.ts).
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { Label } from '../contract/annotations.js';
 import { PortName } from '../contract/ports.js';
 
@@ -55,3 +55,30 @@ export function functionPod(pod: V1Pod): FunctionPod | undefined {
 
 /** `namespace/function`, the key the autoscaler and the activator index functions by. */
 export const functionKeyOf = (namespace: string, fn: string): string => `${namespace}/${fn}`;
+
+/**
+ * Trims a pod, in place, to what {@link functionPod} reads: its IP, phase and Ready condition, its
+ * containers' names and ports, and its metadata without annotations and managedFields. A watched pod is
+ * otherwise mostly its spec and status, which a cache of every function pod need not hold.
+ */
+export function slimFunctionPod<T extends KubernetesObject>(object: T): T {
+  const pod = object as {
+    metadata?: { annotations?: unknown; managedFields?: unknown } | null;
+    spec?: { containers?: { name: string; ports?: unknown }[] };
+    status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
+  };
+  if (pod.metadata != null) {
+    delete pod.metadata.annotations;
+    delete pod.metadata.managedFields;
+  }
+  const containers = (pod.spec?.containers ?? []).map(({ name, ports }) => ({ name, ports }));
+  const status = pod.status;
+  const ready = status?.conditions
+    ?.filter((c) => c.type === 'Ready')
+    .map(({ type, status }) => ({ type, status }));
+  for (const key of Object.keys(pod))
+    if (!['apiVersion', 'kind', 'metadata'].includes(key)) delete (pod as Record<string, unknown>)[key];
+  pod.spec = { containers };
+  pod.status = { phase: status?.phase, podIP: status?.podIP, conditions: ready ?? [] };
+  return object;
+}

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { InjectionConfig } from '../../admission/inject/config.js';
 import { integerFlag, UsageError } from '../command.js';
+import { parseServicePortRef, type ServicePortRef } from '../../controller/autoscaler/activator-routes.js';
+import type { ServiceRef } from '../../controller/informers.js';
 import type { ManagedCertificateSettings } from '../../webhook/managed-certificates.js';
 import { CLIENT_CA_OPTION, clientCaFlag, runtimeImagesFrom } from './webhook.js';
 
@@ -11,7 +13,8 @@ export const controllerUsage =
   '[--identity ID] [--workers 16] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0] ' +
   '[--cert-dir DIR | --manage-certificates [--webhook-service cloudbase-webhook] [--webhook-configuration cloudbase] ' +
   '[--ca-secret cloudbase-webhook-ca] [--tls-secret cloudbase-webhook-tls] [--ca-validity-seconds N] ' +
-  '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0]';
+  '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0] ' +
+  '[--activator-service cloudbase-system/cloudbase-activator --traefik-api traefik/traefik:metrics]';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -33,6 +36,10 @@ export interface ControllerFlags {
         clientCaFile: string | undefined;
       }
     | undefined;
+  /** The activator's Service (`--activator-service`): with it, idle functions scale to zero. */
+  activatorService?: ServiceRef;
+  /** Traefik's API endpoints (`--traefik-api`), to confirm the activator is a function's route. */
+  traefikApi?: ServicePortRef;
   /** After SIGTERM, stay up (not ready) this long so Service endpoints drop this replica before it closes. */
   shutdownDelaySeconds: number;
 }
@@ -65,6 +72,8 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
       'ca-validity-seconds': { type: 'string', default: String(5 * YEAR_SECONDS) },
       'cert-validity-seconds': { type: 'string', default: String(YEAR_SECONDS) },
       'shutdown-delay-seconds': { type: 'string', default: '0' },
+      'activator-service': { type: 'string' },
+      'traefik-api': { type: 'string' },
       ...CLIENT_CA_OPTION,
     },
   });
@@ -108,7 +117,31 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
             clientCaFile: clientCaFlag(values['client-ca']),
           },
     shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
+    ...activatorFlags(values['activator-service'], values['traefik-api']),
   };
+}
+
+/** `--activator-service NS/NAME` and `--traefik-api NS/SERVICE:PORT`: scale to zero needs both. */
+function activatorFlags(
+  activator: string | undefined,
+  traefik: string | undefined,
+): Pick<ControllerFlags, 'activatorService' | 'traefikApi'> {
+  if (activator === undefined && traefik === undefined) return {};
+  if (activator === undefined || traefik === undefined)
+    throw new UsageError(
+      '--activator-service and --traefik-api go together: a function goes to zero only once Traefik confirms the activator as its route',
+    );
+  const match = /^([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(activator);
+  if (match === null)
+    throw new UsageError(
+      `--activator-service ${JSON.stringify(activator)}: expected <namespace>/<service>, e.g. cloudbase-system/cloudbase-activator`,
+    );
+  const api = parseServicePortRef(traefik);
+  if (api instanceof Error)
+    throw new UsageError(
+      `--traefik-api ${JSON.stringify(traefik)}: ${api.message}, e.g. traefik/traefik:metrics`,
+    );
+  return { activatorService: { namespace: match[1]!, service: match[2]! }, traefikApi: api };
 }
 
 function managedCertificatesFrom(

@@ -32,6 +32,8 @@ export const controllerCommand: Command = {
       identity: flags.identity,
       workers: flags.workers,
       resyncMs: flags.resyncSeconds * 1000,
+      ...(flags.activatorService === undefined ? {} : { activatorService: flags.activatorService }),
+      ...(flags.traefikApi === undefined ? {} : { traefikApi: flags.traefikApi }),
     });
     let synced = false;
     let stopping = false;

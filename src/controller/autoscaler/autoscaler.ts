@@ -16,14 +16,18 @@ import type { AutoscalerMetrics } from './metrics.js';
 import { FunctionObservations, type PodRead } from './observations.js';
 import type { StatsReader } from './stats-client.js';
 
-/** What the activator tells the autoscaler about one function. */
+/** The activator as the autoscaler needs it (activator-routes.ts). */
 export interface ActivatorView {
   /** Requests held now, and received since the last call, per function key. */
   read(): Promise<Map<string, { held: number; requests: number }>>;
   /** Whether the activator is the function's route, confirmed: only then may its last pod go. */
   isRoute(key: string): boolean;
-  /** Asks for the activator to become the route of an idle function, ahead of scaling it to zero. */
-  prepare(key: string, deployment: V1Deployment): void;
+  /** Makes the activator the route of a function at zero or about to go there. */
+  prepare(key: string, deployment: V1Deployment, spec: FunctionSpec): void;
+  /** Makes the pods the route again, once they serve. */
+  retire(key: string, deployment: V1Deployment, spec: FunctionSpec): Promise<void>;
+  /** Removes the activator from the routes of functions the predicate no longer names. */
+  sweep(tracked: (namespace: string, fn: string) => boolean): Promise<void>;
 }
 
 /** Without an activator a function never goes to zero: a request would find no one to hold it. */
@@ -31,6 +35,8 @@ export const NO_ACTIVATOR: ActivatorView = {
   read: async () => new Map(),
   isRoute: () => false,
   prepare: () => undefined,
+  retire: async () => undefined,
+  sweep: async () => undefined,
 };
 
 export interface AutoscalerOptions {
@@ -112,6 +118,7 @@ export class Autoscaler {
 
   /** One round: read everything, decide every function, write what changed. Exposed for tests. */
   async tick(): Promise<void> {
+    if (!this.options.isLeading()) return;
     const now = this.now();
     const podsByFunction = groupPods(this.options.pods());
     const activator = await this.options.activator.read().catch((err: unknown) => {
@@ -170,18 +177,28 @@ export class Autoscaler {
       metrics.actualReplicas.set(labels, ready.length);
       metrics.panic.set(labels, decision.panic ? 1 : 0);
       metrics.heldRequests.set(labels, fromActivator.held);
-      // Idle at one pod: make the activator the route now, so that the last pod may go when it is time.
-      if (
-        replicas === 1 &&
-        decision.replicas === 1 &&
-        decision.stableConcurrency === 0 &&
-        spec.scaling.minScale === 0
-      )
-        this.options.activator.prepare(key, deployment);
+      if (decision.zeroRoute) this.options.activator.prepare(key, deployment, spec);
+      else if (ready.length > 0)
+        writes.push(
+          this.options.activator
+            .retire(key, deployment, spec)
+            .catch((err: unknown) =>
+              this.options.logger.warn(
+                { namespace: spec.namespace, function: spec.name, err },
+                'could not take the activator out of the route',
+              ),
+            ),
+        );
       if (decision.replicas !== replicas)
         writes.push(this.write(deployment, tracked, replicas, decision.replicas, decision.reason));
     });
     await Promise.all(writes);
+    const scalable = new Set(
+      functions.filter((f) => f.tracked.spec.scaling.minScale === 0).map((f) => f.key),
+    );
+    await this.options.activator
+      .sweep((namespace, fn) => scalable.has(functionKeyOf(namespace, fn)))
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'could not sweep activator slices'));
   }
 
   /** The function's tracking, parsed again only when its Deployment changed; undefined for a non-function. */

@@ -39,3 +39,25 @@ export function createStatsReader(timeoutMs = STATS_TIMEOUT_MS): { read: StatsRe
     });
   return { read, close: () => agent.destroy() };
 }
+
+/** GET a JSON document over plain HTTP (Traefik's API on the pod network), within `timeoutMs`. */
+export function getJson(url: string, timeoutMs = 2000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { timeout: timeoutMs }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        if (response.statusCode !== 200)
+          return reject(new Error(`GET ${url} answered ${response.statusCode}`));
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch (err) {
+          reject(new Error(`GET ${url} is not JSON: ${String(err)}`));
+        }
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url} took over ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
+}

@@ -75,7 +75,11 @@ describe('desiredIngressRoute and desiredStripPrefix', () => {
             kind: 'Rule',
             match: '(Path(`/hello`) || PathPrefix(`/hello/`))',
             services: [{ name: 'hello', port: 80 }],
-            middlewares: [{ name: 'hello-retry' }, { name: 'hello-strip-prefix' }],
+            middlewares: [
+              { name: 'hello-retry' },
+              { name: 'hello-function' },
+              { name: 'hello-strip-prefix' },
+            ],
           },
         ],
       },
@@ -97,7 +101,10 @@ describe('desiredIngressRoute and desiredStripPrefix', () => {
   it('need no strip-prefix middleware for the root route, only the retry', () => {
     const s = spec({ 'cloudbase.dev/route': '/' });
     expect(desiredStripPrefix(s, owner)).toBeUndefined();
-    expect(desiredIngressRoute(s, owner).spec.routes[0]?.middlewares).toEqual([{ name: 'hello-retry' }]);
+    expect(desiredIngressRoute(s, owner).spec.routes[0]?.middlewares).toEqual([
+      { name: 'hello-retry' },
+      { name: 'hello-function' },
+    ]);
   });
 });
 

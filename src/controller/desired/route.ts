@@ -1,5 +1,6 @@
 import { IngressRoute } from '@kubernetes-models/traefik/traefik.io/v1alpha1/IngressRoute';
 import { Middleware } from '@kubernetes-models/traefik/traefik.io/v1alpha1/Middleware';
+import { ActivatorHeader } from '../../contract/activator.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import { childMetadata, type FunctionOwner } from './owner.js';
 import { SERVICE_PORT } from './service.js';
@@ -50,13 +51,38 @@ export function desiredRetry(spec: FunctionSpec, owner: FunctionOwner): Middlewa
   return middleware;
 }
 
+export function functionHeadersName(spec: FunctionSpec): string {
+  return `${spec.name}-function`;
+}
+
+/**
+ * Names the function on every request (contract/activator.ts), replacing whatever a client sent: the
+ * activator, which the route reaches while the function is at zero, reads it; a pod ignores it.
+ * https://doc.traefik.io/traefik/v3.6/middlewares/http/headers/#customrequestheaders
+ */
+export function desiredFunctionHeaders(spec: FunctionSpec, owner: FunctionOwner): Middleware {
+  const middleware = new Middleware({
+    metadata: childMetadata(functionHeadersName(spec), spec, owner),
+    spec: {
+      headers: {
+        customRequestHeaders: {
+          [ActivatorHeader.function]: `${spec.namespace}/${spec.name}`,
+          [ActivatorHeader.deployment]: owner.name,
+        },
+      },
+    },
+  });
+  middleware.validate();
+  return middleware;
+}
+
 /** Three tries, 100 ms apart at first: enough to reach another pod after one went away. */
 const RETRY_ATTEMPTS = 3;
 const RETRY_INITIAL_INTERVAL = '100ms';
 
 /** The names of every child a function may have, for the reconciler's cache lookups. */
 export function childNames(spec: FunctionSpec): string[] {
-  return [spec.name, stripPrefixName(spec), retryName(spec)];
+  return [spec.name, stripPrefixName(spec), retryName(spec), functionHeadersName(spec)];
 }
 
 /** The IngressRoute that sends the function's entrypoint traffic to its Service; validated before use. */
@@ -64,6 +90,7 @@ export function desiredIngressRoute(spec: FunctionSpec, owner: FunctionOwner): I
   // Retry outermost, so each attempt gets the path before the prefix is stripped.
   const middlewares = [
     { name: retryName(spec) },
+    { name: functionHeadersName(spec) },
     ...(spec.route.pathPrefix === '/' ? [] : [{ name: stripPrefixName(spec) }]),
   ];
   const route = new IngressRoute({

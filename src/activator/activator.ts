@@ -1,0 +1,137 @@
+/**
+ * The activator process: a watch of function pods, the function server that holds and forwards requests
+ * (server.ts), and an admin server with /livez, /readyz, /stats (the autoscaler's read) and /metrics.
+ * Shutdown drains as the runtime does: not ready, still serving for `drainMs`, then closed once every
+ * held and forwarded request has its answer (bounded by the hold timeout and a request's own).
+ */
+import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Label } from '../contract/annotations.js';
+import { STATS_PATH } from '../contract/stats.js';
+import { scaleFromZero, type Kube } from '../kube/client.js';
+import { slimFunctionPod } from '../scaling/pods.js';
+import { PodDirectory } from './pods.js';
+import { createActivatorServer } from './server.js';
+import { ActivatorTally } from './tally.js';
+
+export interface ActivatorOptions {
+  kube: Kube;
+  logger: Logger;
+  host: string;
+  port: number;
+  adminPort: number;
+  maxHeld: number;
+  holdTimeoutMs: number;
+  drainMs: number;
+}
+
+export interface RunningActivator {
+  url: string;
+  adminUrl: string;
+  /** Resolves once the pod watch has listed: until then /readyz says no. */
+  synced: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startActivator(options: ActivatorOptions): Promise<RunningActivator> {
+  const { kube, logger } = options;
+  const pods = new PodDirectory();
+  const tally = new ActivatorTally();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let ready = false;
+  let draining = false;
+
+  let markSynced: () => void = () => undefined;
+  const synced = new Promise<void>((resolve) => (markSynced = resolve));
+  const informer = new ListWatch<V1Pod>(
+    '/api/v1/pods',
+    new Watch(kube.config),
+    async () => {
+      const list = await kube.core.listPodForAllNamespaces({ labelSelector: Label.function });
+      for (const pod of list.items) slimFunctionPod(pod);
+      // ListWatch stores the items once this returns, before its next I/O: ready after that.
+      setImmediate(markSynced);
+      return list;
+    },
+    false,
+    Label.function,
+  );
+  // Watch events are not slimmed: the directory keeps its own small copy of each pod (scaling/pods.ts).
+  informer.on('add', (pod) => pods.update(pod));
+  informer.on('update', (pod) => pods.update(pod));
+  informer.on('delete', (pod) => pods.remove(pod));
+  informer.on('error', (err: unknown) => {
+    logger.warn({ err }, 'pod watch failed; restarting in 1 s');
+    setTimeout(() => void informer.start().catch(() => undefined), 1000).unref();
+  });
+  await informer.start();
+  void synced.then(() => (ready = true));
+
+  const functionServer = createActivatorServer({
+    pods,
+    tally,
+    logger,
+    maxHeld: options.maxHeld,
+    holdTimeoutMs: options.holdTimeoutMs,
+    wake: async (target) => {
+      if (await scaleFromZero(kube, target.namespace, target.deployment))
+        logger.info({ namespace: target.namespace, name: target.deployment }, 'scaled from zero');
+    },
+  });
+  const admin = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'content-type': type }).end(body);
+    };
+    if (path === '/livez') return send(200, 'text/plain', 'ok');
+    if (path === '/readyz') {
+      const ok = ready && !draining;
+      return send(
+        ok ? 200 : 503,
+        'text/plain',
+        ok ? 'ready' : draining ? 'shutting down' : 'pod watch not synced',
+      );
+    }
+    if (path === STATS_PATH)
+      return send(200, 'application/json', JSON.stringify(tally.read(performance.now())));
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => send(200, registry.contentType, text),
+        () => send(500, 'text/plain', 'metrics failed'),
+      );
+      return;
+    }
+    send(404, 'text/plain', `no ${path} here; try /livez, /readyz, /stats or /metrics`);
+  });
+  const url = await listen(functionServer, options.host, options.port);
+  const adminUrl = await listen(admin, options.host, options.adminPort);
+  logger.info({ url, adminUrl }, 'activator listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    draining = true;
+    // Endpoints drop this pod as Kubernetes signals it; the proxies in front need a moment to see that.
+    await new Promise((resolve) => setTimeout(resolve, options.drainMs));
+    await new Promise<void>((resolve) => {
+      functionServer.close(() => resolve());
+      functionServer.closeIdleConnections();
+    });
+    await informer.stop();
+    await new Promise<void>((resolve) => admin.close(() => resolve()));
+    logger.info('activator shut down');
+  };
+  return { url, adminUrl, synced, shutdown: () => (stopping ??= stop()) };
+}
+
+async function listen(server: Server, host: string, port: number): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}

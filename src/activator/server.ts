@@ -1,0 +1,141 @@
+/**
+ * The activator's function server: every request names its function (contract/activator.ts). A function
+ * with a ready pod gets the request at once; one without is woken (scale from zero, at once) and its
+ * requests are held, up to a bound, until a pod answers ready, then streamed to it. A request that waited
+ * too long, or found the queue full, gets 503 with Retry-After; none is dropped without an answer.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { activatorTarget, type ActivatorTarget } from '../contract/activator.js';
+import { functionKeyOf } from '../scaling/pods.js';
+import type { PodDirectory } from './pods.js';
+import { createProxyAgent, forward } from './proxy.js';
+import type { ActivatorTally } from './tally.js';
+
+export interface ActivatorServerOptions {
+  pods: PodDirectory;
+  tally: ActivatorTally;
+  /** Raises the function's Deployment from zero; called at most once a second per function while held. */
+  wake: (target: ActivatorTarget) => Promise<void>;
+  logger: Logger;
+  /** Most requests held per function. */
+  maxHeld: number;
+  /** Longest a request is held waiting for a ready pod. */
+  holdTimeoutMs: number;
+  now?: () => number;
+}
+
+/** Tries for one request whose pods refused its connection (a pod that just went away). */
+const ATTEMPTS = 3;
+const WAKE_INTERVAL_MS = 1000;
+
+export function createActivatorServer(opts: ActivatorServerOptions): Server {
+  const agent = createProxyAgent();
+  const now = opts.now ?? (() => performance.now());
+  const lastWake = new Map<string, number>();
+  const log = opts.logger;
+
+  const wake = (key: string, target: ActivatorTarget): void => {
+    const at = now();
+    if (at - (lastWake.get(key) ?? -Infinity) < WAKE_INTERVAL_MS) return;
+    lastWake.set(key, at);
+    opts
+      .wake(target)
+      .catch((err: unknown) =>
+        log.warn(
+          { namespace: target.namespace, name: target.deployment, err },
+          'could not scale the function from zero',
+        ),
+      );
+  };
+
+  const refuse = (res: ServerResponse, status: number, message: string, retryAfter?: number): void => {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+    });
+    res.end(message);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = activatorTarget(req.headers);
+    if (target instanceof Error) return refuse(res, 404, target.message);
+    const key = functionKeyOf(target.namespace, target.function);
+    opts.tally.received(key, now());
+    const bodiless =
+      req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+    for (let attempt = 1; ; attempt++) {
+      const pod = opts.pods.pick(key) ?? (await hold(key, target, res));
+      if (pod === undefined) return;
+      const outcome = await forward(req, res, pod, agent);
+      if (outcome.kind !== 'refused') return;
+      opts.pods.distrust(pod);
+      // A body already streamed to the refusing pod cannot be sent again.
+      if (!bodiless || attempt === ATTEMPTS) {
+        log.warn(
+          { namespace: target.namespace, function: target.function, pod: pod.name, err: outcome.error },
+          'function pod refused the request',
+        );
+        return refuse(
+          res,
+          502,
+          `function ${key}: pod ${pod.name} refused the connection (${outcome.error.message})`,
+        );
+      }
+    }
+  };
+
+  /** Holds the request until a pod of the function is ready; undefined once it has been answered (or left). */
+  const hold = async (key: string, target: ActivatorTarget, res: ServerResponse) => {
+    if (opts.tally.held(key) >= opts.maxHeld) {
+      refuse(
+        res,
+        503,
+        `function ${key} is starting and already has ${opts.maxHeld} requests waiting; retry shortly`,
+        1,
+      );
+      return undefined;
+    }
+    wake(key, target);
+    const left = new AbortController();
+    const onClose = (): void => left.abort();
+    res.once('close', onClose);
+    opts.tally.hold(key, now());
+    const started = now();
+    // Wake again while waiting: a first scale that raced an autoscaler's write to zero is retried.
+    const rewake = setInterval(() => wake(key, target), WAKE_INTERVAL_MS);
+    try {
+      const pod = await opts.pods.wait(key, opts.holdTimeoutMs, left.signal);
+      if (pod === undefined && !left.signal.aborted) {
+        log.warn(
+          { namespace: target.namespace, function: target.function, heldMs: Math.round(now() - started) },
+          'no ready pod in time',
+        );
+        refuse(
+          res,
+          503,
+          `function ${key} had no ready pod within ${opts.holdTimeoutMs / 1000} s; retry shortly`,
+          5,
+        );
+      }
+      return pod;
+    } finally {
+      clearInterval(rewake);
+      res.off('close', onClose);
+      opts.tally.release(key, now());
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'activator request failed');
+      refuse(res, 500, 'the activator failed');
+    });
+  });
+  // Held requests outlive Node's default request timeout; the hold has its own bound.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 95_000;
+  server.on('close', () => agent.destroy());
+  return server;
+}
