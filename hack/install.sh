@@ -43,6 +43,7 @@ YAML
 echo "installing Cloudbase (kubectl apply -k $DIR, over manifests/overlays/local)"
 "$KUBECTL" apply -k "$DIR" >/dev/null
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase --timeout=180s
+"$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase-activator --timeout=180s
 # Ready pods are not yet a reachable webhook: the Service's endpoints reach kube-proxy a moment later, and
 # until then the API server's call is refused (failurePolicy Fail refuses the function). Wait until a
 # server-side dry run of a function is admitted through the webhooks.
