@@ -35,6 +35,8 @@ export interface ControllerOptions {
   identity: string;
   workers: number;
   resyncMs: number;
+  /** Run the autoscaler (default true); false keeps every function's replicas as they are. */
+  autoscaler?: boolean;
   /** The activator's Service, when installed: without one no function scales to zero. */
   activatorService?: ServiceRef;
   /** Traefik's API, where the activator is confirmed as a function's route before its last pod goes. */
@@ -210,7 +212,7 @@ export class FunctionController {
     this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncMs);
     this.resyncTimer.unref();
     this.workers = Array.from({ length: this.options.workers }, () => this.work(generation));
-    this.autoscaler.start();
+    if (this.options.autoscaler !== false) this.autoscaler.start();
   }
 
   private stopWorkers(): void {
@@ -285,7 +287,7 @@ function readyActivators(slices: readonly V1EndpointSlice[]): ActivatorEndpoint[
     const httpPort = slice.ports?.find((p) => p.name === 'http')?.port;
     const adminPort = slice.ports?.find((p) => p.name === 'admin')?.port;
     if (httpPort === undefined || adminPort === undefined) return [];
-    return slice.endpoints
+    return (slice.endpoints ?? [])
       .filter((e) => e.conditions?.ready === true)
       .flatMap((e) => e.addresses.map((ip) => ({ ip, httpPort, adminPort })));
   });

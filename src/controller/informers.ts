@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { Label, MANAGED_BY } from '../contract/annotations.js';
 import { describeApiError, type Kube } from '../kube/client.js';
 import { jitteredBackoff, WATCH_BACKOFF } from './backoff.js';
+import { SLICE_MANAGED_BY_LABEL, SLICE_MANAGER } from './desired/activator-slice.js';
 import type { ChildKind } from './plan.js';
 import {
   slimChild,
@@ -53,7 +54,7 @@ export interface WatchedCache {
 export const FUNCTION_SELECTOR = Label.function;
 export const CHILD_SELECTOR = `${Label.managedBy}=${MANAGED_BY}`;
 /** The activator EndpointSlices Cloudbase writes (desired/activator-slice.ts). */
-export const ACTIVATOR_SLICE_SELECTOR = 'endpointslice.kubernetes.io/managed-by=cloudbase.dev/controller';
+export const ACTIVATOR_SLICE_SELECTOR = `${SLICE_MANAGED_BY_LABEL}=${SLICE_MANAGER}`;
 
 export const CHILD_API_VERSIONS: Record<ChildKind, string> = {
   Service: 'v1',

@@ -144,27 +144,25 @@ export async function scaleDeployment(
 }
 
 /**
- * Raises a Deployment from zero to one replica, and only from zero: a JSON patch whose `test` fails (422)
- * when the count is no longer zero, so a racing autoscaler's larger count is never lowered. True if this
- * call raised it.
+ * Raises a Deployment from zero to one replica, and only from zero: reads its scale, and replaces it with one
+ * replica under the read's resourceVersion, so a racing write (an autoscaler's larger count) makes this one
+ * fail with 409 rather than lower it. (A JSON patch `test` cannot do this: a Scale at zero omits
+ * `spec.replicas`.) True if this call raised it.
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/#conflicts
  */
 export async function scaleFromZero(kube: Kube, namespace: string, name: string): Promise<boolean> {
+  const scale = await kube.apps.readNamespacedDeploymentScale({ namespace, name });
+  if ((scale.spec?.replicas ?? 0) !== 0) return false;
   try {
-    await kube.apps.patchNamespacedDeploymentScale(
-      {
-        namespace,
-        name,
-        body: [
-          { op: 'test', path: '/spec/replicas', value: 0 },
-          { op: 'replace', path: '/spec/replicas', value: 1 },
-        ],
-        fieldManager: FIELD_MANAGER,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-    );
+    await kube.apps.replaceNamespacedDeploymentScale({
+      namespace,
+      name,
+      body: { ...scale, spec: { ...scale.spec, replicas: 1 } },
+      fieldManager: FIELD_MANAGER,
+    });
     return true;
   } catch (error) {
-    if (statusCode(error) === 422) return false;
+    if (isConflict(error)) return false;
     throw error;
   }
 }

@@ -57,6 +57,10 @@ export function startControllerProcess(
       options.leaseName,
       '--identity',
       options.identity,
+      // This process runs on the host, outside the cluster's network namespace, where pod IPs are not routed:
+      // it must not read pods, nor scale anything from reads it cannot make.
+      '--autoscaler',
+      'off',
       '--metrics-port',
       '0',
       '--metrics-host',

@@ -52,8 +52,38 @@ describe('parseControllerFlags', () => {
     ],
     [['--manage-certificates', '--cert-validity-seconds', '10'], '--cert-validity-seconds'],
     [['--shutdown-delay-seconds', 'soon'], '--shutdown-delay-seconds'],
+    [['--autoscaler', 'maybe'], '--autoscaler "maybe": expected on or off'],
+    [
+      ['--activator-service', 'cloudbase-system/cloudbase-activator'],
+      '--activator-service and --traefik-api go together',
+    ],
+    [
+      ['--activator-service', 'nope', '--traefik-api', 'traefik/traefik:metrics'],
+      'expected <namespace>/<service>',
+    ],
+    [['--activator-service', 'a/b', '--traefik-api', 'traefik'], 'is not <namespace>/<service>:<port name>'],
   ])('refuses %j', (argv, message) => {
     expect(() => parseControllerFlags(argv, inCluster)).toThrow(message);
+  });
+
+  it('reads the activator and Traefik API flags, and --autoscaler off', () => {
+    const flags = parseControllerFlags(
+      [
+        '--activator-service',
+        'cloudbase-system/cloudbase-activator',
+        '--traefik-api',
+        'traefik/traefik:metrics',
+        '--autoscaler',
+        'off',
+      ],
+      inCluster,
+    );
+    expect(flags).toMatchObject({
+      autoscaler: false,
+      activatorService: { namespace: 'cloudbase-system', service: 'cloudbase-activator' },
+      traefikApi: { namespace: 'traefik', service: 'traefik', port: 'metrics' },
+    });
+    expect(parseControllerFlags([], inCluster).autoscaler).toBe(true);
   });
 
   it('refuses a malformed CLOUDBASE_RUNTIME_IMAGES entry, naming it', () => {

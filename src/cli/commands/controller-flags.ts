@@ -13,7 +13,7 @@ export const controllerUsage =
   '[--identity ID] [--workers 16] [--resync-seconds 60] [--metrics-port 9091] [--metrics-host 0.0.0.0] ' +
   '[--cert-dir DIR | --manage-certificates [--webhook-service cloudbase-webhook] [--webhook-configuration cloudbase] ' +
   '[--ca-secret cloudbase-webhook-ca] [--tls-secret cloudbase-webhook-tls] [--ca-validity-seconds N] ' +
-  '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0] ' +
+  '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0] [--autoscaler on|off] ' +
   '[--activator-service cloudbase-system/cloudbase-activator --traefik-api traefik/traefik:metrics]';
 
 export interface ControllerFlags {
@@ -36,6 +36,11 @@ export interface ControllerFlags {
         clientCaFile: string | undefined;
       }
     | undefined;
+  /**
+   * `--autoscaler on|off`: off for a controller outside the cluster's pod network, which cannot read pods'
+   * stats; functions then keep their replicas.
+   */
+  autoscaler: boolean;
   /** The activator's Service (`--activator-service`): with it, idle functions scale to zero. */
   activatorService?: ServiceRef;
   /** Traefik's API endpoints (`--traefik-api`), to confirm the activator is a function's route. */
@@ -73,6 +78,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
       'cert-validity-seconds': { type: 'string', default: String(YEAR_SECONDS) },
       'shutdown-delay-seconds': { type: 'string', default: '0' },
       'activator-service': { type: 'string' },
+      autoscaler: { type: 'string', default: 'on' },
       'traefik-api': { type: 'string' },
       ...CLIENT_CA_OPTION,
     },
@@ -117,8 +123,14 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
             clientCaFile: clientCaFlag(values['client-ca']),
           },
     shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
+    autoscaler: onOff('autoscaler', values.autoscaler),
     ...activatorFlags(values['activator-service'], values['traefik-api']),
   };
+}
+
+function onOff(name: string, value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new UsageError(`--${name} ${JSON.stringify(value)}: expected on or off`);
 }
 
 /** `--activator-service NS/NAME` and `--traefik-api NS/SERVICE:PORT`: scale to zero needs both. */

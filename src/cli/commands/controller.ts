@@ -32,6 +32,7 @@ export const controllerCommand: Command = {
       identity: flags.identity,
       workers: flags.workers,
       resyncMs: flags.resyncSeconds * 1000,
+      autoscaler: flags.autoscaler,
       ...(flags.activatorService === undefined ? {} : { activatorService: flags.activatorService }),
       ...(flags.traefikApi === undefined ? {} : { traefikApi: flags.traefikApi }),
     });

@@ -22,7 +22,7 @@ import {
   SLICE_MANAGER,
   type ActivatorEndpoint,
 } from '../desired/activator-slice.js';
-import { SERVICE_PORT } from '../desired/service.js';
+import { traefikServiceName } from '../desired/route.js';
 import type { ActivatorView } from './autoscaler.js';
 import type { StatsReader } from './stats-client.js';
 
@@ -175,7 +175,9 @@ export class ActivatorRoutes implements ActivatorView {
       namespace: spec.namespace,
       labelSelector: `${SERVICE_NAME_LABEL}=${spec.name},${SLICE_MANAGED_BY_LABEL}!=${SLICE_MANAGER}`,
     });
-    const serving = slices.items.some((slice) => slice.endpoints.some((e) => e.conditions?.ready === true));
+    const serving = slices.items.some((slice) =>
+      (slice.endpoints ?? []).some((e) => e.conditions?.ready === true),
+    );
     if (!serving) return;
     await deleteIfExists(this.options.kube, {
       apiVersion: 'discovery.k8s.io/v1',
@@ -211,13 +213,12 @@ export class ActivatorRoutes implements ActivatorView {
     const replicas = slices.items.flatMap((slice) => {
       const port = slice.ports?.find((p) => p.name === api.port)?.port;
       if (port === undefined) return [];
-      return slice.endpoints
+      return (slice.endpoints ?? [])
         .filter((e) => e.conditions?.ready === true)
         .flatMap((e) => e.addresses.map((ip) => `http://${ip}:${port}`));
     });
     if (replicas.length === 0) return false;
-    // Traefik's name for an IngressRoute's Kubernetes service (pkg/provider/kubernetes/crd fullServiceName).
-    const service = `${spec.namespace}-${spec.name}-${SERVICE_PORT}@kubernetescrd`;
+    const service = traefikServiceName(spec);
     const wanted = endpoints.map((e) => `http://${e.ip}:${e.httpPort}`);
     for (const replica of replicas) {
       const answer = (await this.options.getJson(`${replica}/api/http/services/${service}`)) as {

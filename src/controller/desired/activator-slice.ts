@@ -8,7 +8,7 @@ import { childMetadata, type FunctionOwner } from './owner.js';
  * labelled `endpointslice-controller.k8s.io`) leaves them alone.
  * https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#management
  */
-export const SLICE_MANAGER = 'cloudbase.dev/controller';
+export const SLICE_MANAGER = 'controller.cloudbase.dev';
 export const SLICE_MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { IngressRoute } from '@kubernetes-models/traefik/traefik.io/v1alpha1/IngressRoute';
 import { Middleware } from '@kubernetes-models/traefik/traefik.io/v1alpha1/Middleware';
 import { ActivatorHeader } from '../../contract/activator.js';
@@ -15,6 +16,16 @@ export function routeRule(spec: FunctionSpec): string {
   const path =
     pathPrefix === '/' ? 'PathPrefix(`/`)' : `(Path(\`${pathPrefix}\`) || PathPrefix(\`${pathPrefix}/\`))`;
   return host === undefined ? path : `Host(\`${host}\`) && ${path}`;
+}
+
+/**
+ * The name Traefik's API gives the service of the function's IngressRoute: `<namespace>-<route name>-` and
+ * the first 10 bytes of the rule's sha256 in hex (Traefik v3.6 pkg/provider/kubernetes/crd makeServiceKey).
+ * The controller reads its servers to confirm the activator is the route.
+ */
+export function traefikServiceName(spec: FunctionSpec): string {
+  const hash = createHash('sha256').update(routeRule(spec)).digest('hex').slice(0, 20);
+  return `${spec.namespace}-${spec.name}-${hash}@kubernetescrd`;
 }
 
 export function stripPrefixName(spec: FunctionSpec): string {

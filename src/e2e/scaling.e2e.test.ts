@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../testing/cluster.js';
+import {
+  applyYaml,
+  load,
+  readyPodIps,
+  replicasOf,
+  slowFunctionYaml,
+  traefikServers,
+} from '../testing/scaling.js';
+import { functionSpec } from '../testing/specs.js';
+
+// Request-driven scaling on the local cluster with Cloudbase installed as a user installs it (hack/install.sh):
+// the autoscaler in the leading controller, the activator Deployment, Traefik in front. Windows are short
+// through the annotations: a 6 s stable window, 3 s to zero.
+
+const run = promisify(execFile);
+const REPO = new URL('../../', import.meta.url).pathname;
+const env = clusterEnv();
+const kube = clusterKube(env);
+const namespace = testNamespace('scaling');
+const SHORT = { 'cloudbase.dev/scale-window': '6s', 'cloudbase.dev/scale-to-zero-after': '3s' };
+/** The spec of one of this test's functions, as the controller reads it (Traefik names its service from it). */
+const specOf = (name: string) =>
+  functionSpec(`${namespace}/${name}`, { 'cloudbase.dev/route': `/${namespace}/${name}` });
+const url = (name: string): string => `${env.traefikUrl}/${namespace}/${name}`;
+
+async function status(name: string): Promise<number> {
+  const response = await fetch(url(name));
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function atZero(name: string, timeoutMs = 120_000): Promise<void> {
+  await eventually(
+    `${name} to scale to zero`,
+    async () =>
+      (await replicasOf(kube, namespace, name)).spec === 0 &&
+      (await readyPodIps(kube, namespace, name)).length === 0
+        ? true
+        : undefined,
+    timeoutMs,
+    250,
+  );
+}
+
+describe('scaling', () => {
+  beforeAll(async () => {
+    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
+    await run('bash', ['hack/install.sh'], { cwd: REPO, timeout: 300_000 });
+    await kubectl(['create', 'namespace', namespace]);
+  }, 700_000);
+
+  afterAll(async () => {
+    await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
+  }, 400_000);
+
+  it('takes an idle function to zero, and a request then answers 200 with the function at one pod', async () => {
+    await applyYaml(slowFunctionYaml(namespace, 'idle', SHORT), env);
+    await eventually(
+      'idle to answer',
+      async () => ((await status('idle')) === 200 ? true : undefined),
+      180_000,
+    );
+    await atZero('idle');
+    // Confirmed at zero: its route leads to the activator only.
+    const servers = await traefikServers(kube, env, specOf('idle'));
+    expect(servers.every((urls) => urls.length > 0)).toBe(true);
+    expect(await status('idle')).toBe(200);
+    expect((await replicasOf(kube, namespace, 'idle')).spec).toBe(1);
+  }, 300_000);
+
+  it('answers 50 concurrent requests to a function at zero, all 200', async () => {
+    await applyYaml(slowFunctionYaml(namespace, 'burst', SHORT, { delayMs: 50 }), env);
+    await eventually(
+      'burst to answer',
+      async () => ((await status('burst')) === 200 ? true : undefined),
+      180_000,
+    );
+    await atZero('burst');
+    const statuses = await Promise.all(Array.from({ length: 50 }, () => status('burst')));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  }, 300_000);
+
+  it('raises replicas up to max-scale under load above the target, and lowers them when it stops', async () => {
+    const annotations = { ...SHORT, 'cloudbase.dev/concurrency': '1', 'cloudbase.dev/max-scale': '3' };
+    await applyYaml(slowFunctionYaml(namespace, 'busy', annotations, { delayMs: 200 }), env);
+    await eventually(
+      'busy to answer',
+      async () => ((await status('busy')) === 200 ? true : undefined),
+      180_000,
+    );
+    const traffic = load(url('busy'), 8);
+    try {
+      await eventually(
+        'busy to reach max-scale 3',
+        async () => ((await replicasOf(kube, namespace, 'busy')).spec === 3 ? true : undefined),
+        60_000,
+      );
+      // Never above max-scale, however long the load lasts.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect((await replicasOf(kube, namespace, 'busy')).spec).toBe(3);
+    } finally {
+      const statuses = await traffic.stop();
+      expect([...statuses.keys()]).toEqual([200]);
+    }
+    await eventually(
+      'busy to scale down once the load stopped',
+      async () => ((await replicasOf(kube, namespace, 'busy')).spec <= 1 ? true : undefined),
+      90_000,
+    );
+  }, 400_000);
+
+  it('never moves a function with min-scale = max-scale, nor an autoscaled one that kubectl apply gives another count', async () => {
+    const fixed = { ...SHORT, 'cloudbase.dev/min-scale': '2', 'cloudbase.dev/max-scale': '2' };
+    await applyYaml(slowFunctionYaml(namespace, 'fixed', fixed), env);
+    await eventually(
+      'fixed to have 2 ready pods',
+      async () => ((await replicasOf(kube, namespace, 'fixed')).ready === 2 ? true : undefined),
+      180_000,
+    );
+    // Two stable windows, idle: still 2.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    expect(await replicasOf(kube, namespace, 'fixed')).toEqual({ spec: 2, ready: 2 });
+
+    await atZero('idle');
+    await applyYaml(slowFunctionYaml(namespace, 'idle', SHORT, { replicas: 1 }), env);
+    expect((await replicasOf(kube, namespace, 'idle')).spec).toBe(0);
+  }, 300_000);
+
+  it('still answers a function at zero after one activator pod is killed', async () => {
+    await atZero('idle');
+    const activators = await kube.core.listNamespacedPod({
+      namespace: 'cloudbase-system',
+      labelSelector: 'app.kubernetes.io/name=cloudbase-activator',
+    });
+    const victim = activators.items[0]!.metadata!.name!;
+    await kubectl(['-n', 'cloudbase-system', 'delete', 'pod', victim, '--grace-period=0', '--force']);
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => status('idle')));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  }, 300_000);
+
+  it('routes a warm function straight to its pods: the activator is not among its servers', async () => {
+    const traffic = load(url('idle'), 2);
+    try {
+      const pods = await eventually(
+        'idle to serve from its pod',
+        async () => {
+          const ips = await readyPodIps(kube, namespace, 'idle');
+          if (ips.length === 0) return undefined;
+          const wanted = ips.map((ip) => `http://${ip}:8080`).sort();
+          const servers = await traefikServers(kube, env, specOf('idle'));
+          return servers.length > 0 &&
+            servers.every((urls) => JSON.stringify(urls) === JSON.stringify(wanted))
+            ? wanted
+            : undefined;
+        },
+        60_000,
+      );
+      expect(pods.length).toBeGreaterThan(0);
+    } finally {
+      const statuses = await traffic.stop();
+      expect([...statuses.keys()]).toEqual([200]);
+    }
+  }, 300_000);
+});

@@ -1,0 +1,130 @@
+/**
+ * Helpers for tests of scaling on the local cluster with Cloudbase installed: a function whose handler
+ * takes a while (so that load means requests in flight), its replicas, and what Traefik routes it to.
+ */
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { FunctionSpec } from '../contract/function-spec.js';
+import { traefikServiceName } from '../controller/desired/route.js';
+import type { Kube } from '../kube/client.js';
+import { kubectl, type ClusterEnv } from './cluster.js';
+
+/** A ConfigMap and a function that answers `{"pod": <hostname>}` after `delayMs`, with these annotations. */
+export function slowFunctionYaml(
+  namespace: string,
+  name: string,
+  annotations: Record<string, string>,
+  { delayMs = 0, replicas = 1 }: { delayMs?: number; replicas?: number } = {},
+): string {
+  const code = [
+    "import { hostname } from 'node:os';",
+    'export default async function handler() {',
+    `  await new Promise((resolve) => setTimeout(resolve, ${delayMs}));`,
+    '  return { pod: hostname() };',
+    '}',
+  ].join('\n');
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `${name}-code`, namespace },
+    data: { 'index.js': code, 'package.json': '{ "type": "module" }' },
+  };
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name,
+      namespace,
+      annotations: {
+        'cloudbase.dev/function': 'true',
+        'cloudbase.dev/source': `configmap:${name}-code`,
+        'cloudbase.dev/route': `/${namespace}/${name}`,
+        ...annotations,
+      },
+    },
+    spec: { replicas, template: { spec: { containers: [{ name: 'function' }] } } },
+  };
+  return [configMap, deployment].map((o) => JSON.stringify(o)).join('\n');
+}
+
+export async function applyYaml(yaml: string, env: ClusterEnv): Promise<void> {
+  const result = await kubectl(['apply', '-f', '-'], yaml, env);
+  if (result.code !== 0) throw new Error(`kubectl apply failed: ${result.stderr}`);
+}
+
+/** The Deployment's spec.replicas and ready replicas. */
+export async function replicasOf(
+  kube: Kube,
+  namespace: string,
+  name: string,
+): Promise<{ spec: number; ready: number }> {
+  const deployment: V1Deployment = await kube.apps.readNamespacedDeployment({ namespace, name });
+  return { spec: deployment.spec?.replicas ?? 1, ready: deployment.status?.readyReplicas ?? 0 };
+}
+
+/** The IPs of the function's ready pods. */
+export async function readyPodIps(kube: Kube, namespace: string, fn: string): Promise<string[]> {
+  const pods = await kube.core.listNamespacedPod({
+    namespace,
+    labelSelector: `cloudbase.dev/function=${fn}`,
+  });
+  return pods.items
+    .filter(
+      (pod) =>
+        pod.metadata?.deletionTimestamp == null &&
+        pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    )
+    .map((pod) => pod.status?.podIP ?? '')
+    .sort();
+}
+
+/**
+ * The server URLs each Traefik replica has for the function's service, read from its API through the API
+ * server's pod proxy: the tests run on the host, outside the cluster's network namespace, where pod IPs
+ * are not routed.
+ */
+export async function traefikServers(kube: Kube, env: ClusterEnv, spec: FunctionSpec): Promise<string[][]> {
+  const service = traefikServiceName(spec);
+  const pods = await kube.core.listNamespacedPod({
+    namespace: 'traefik',
+    labelSelector: 'app.kubernetes.io/name=traefik',
+  });
+  const ready = pods.items.filter((pod) =>
+    pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+  return Promise.all(
+    ready.map(async (pod) => {
+      const path = `/api/v1/namespaces/traefik/pods/${pod.metadata?.name}:9000/proxy/api/http/services/${service}`;
+      const result = await kubectl(['get', '--raw', path], undefined, env);
+      if (result.code !== 0) return [];
+      const answer = JSON.parse(result.stdout) as { loadBalancer?: { servers?: { url: string }[] } };
+      return (answer.loadBalancer?.servers ?? []).map((s) => s.url).sort();
+    }),
+  );
+}
+
+/** Sends `clients` requests at a time to `url` until `stop()` resolves; counts answers by status. */
+export function load(url: string, clients: number): { stop(): Promise<Map<number, number>> } {
+  let running = true;
+  const statuses = new Map<number, number>();
+  const client = async (): Promise<void> => {
+    while (running) {
+      let status: number;
+      try {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        status = response.status;
+      } catch {
+        status = 0;
+      }
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+  };
+  const clientsDone = Promise.all(Array.from({ length: clients }, client));
+  return {
+    async stop() {
+      running = false;
+      await clientsDone;
+      return statuses;
+    },
+  };
+}
