@@ -104,7 +104,7 @@ export class FunctionController {
   private activatorView(): ActivatorView {
     const caches = this.caches.activator;
     if (caches === undefined) return NO_ACTIVATOR;
-    return new ActivatorRoutes({
+    const routes = new ActivatorRoutes({
       kube: this.options.kube,
       logger: this.options.logger.child({ component: 'activator-routes' }),
       readStats: this.stats.read,
@@ -113,6 +113,12 @@ export class FunctionController {
       traefikApi: this.options.traefikApi,
       getJson: (url) => getJson(url),
     });
+    // Only the leader writes: prepare() is a no-op for functions it has not prepared itself.
+    for (const verb of ['add', 'update', 'delete'] as const)
+      caches.endpoints.on(verb, () => {
+        if (this.elector.isLeader) routes.activatorsChanged();
+      });
+    return routes;
   }
 
   /**

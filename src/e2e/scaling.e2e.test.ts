@@ -131,14 +131,16 @@ describe('scaling', () => {
     expect((await replicasOf(kube, namespace, 'idle')).spec).toBe(0);
   }, 300_000);
 
-  it('still answers a function at zero after one activator pod is killed', async () => {
+  // Deleted as a drain, an eviction or a rollout deletes it: SIGTERM, then the activator's drain. (A crash,
+  // a force delete, is not covered: see README, "Scaling", what Traefik does until it drops the dead pod.)
+  it('still answers a function at zero while one activator pod is being deleted', async () => {
     await atZero('idle');
     const activators = await kube.core.listNamespacedPod({
       namespace: 'cloudbase-system',
       labelSelector: 'app.kubernetes.io/name=cloudbase-activator',
     });
     const victim = activators.items[0]!.metadata!.name!;
-    await kubectl(['-n', 'cloudbase-system', 'delete', 'pod', victim, '--grace-period=0', '--force']);
+    await kubectl(['-n', 'cloudbase-system', 'delete', 'pod', victim, '--wait=false']);
     const statuses = await Promise.all(Array.from({ length: 10 }, () => status('idle')));
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
   }, 300_000);

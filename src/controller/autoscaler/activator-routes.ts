@@ -54,6 +54,9 @@ export interface ActivatorRoutesOptions {
 }
 
 interface RouteState {
+  /** The function, as last prepared: re-applied when the activator pods change. */
+  deployment?: V1Deployment;
+  spec?: FunctionSpec;
   /** The activator endpoints last applied, as a signature. */
   applied?: string;
   applying?: Promise<void>;
@@ -118,6 +121,8 @@ export class ActivatorRoutes implements ActivatorView {
     if (wanted === '') return;
     const state = this.routes.get(key) ?? {};
     this.routes.set(key, state);
+    state.deployment = deployment;
+    state.spec = spec;
     if (state.applying !== undefined) return;
     if (state.applied !== wanted) {
       state.applying = applyObject(
@@ -154,6 +159,16 @@ export class ActivatorRoutes implements ActivatorView {
         )
         .finally(() => (state.confirming = false));
     }
+  }
+
+  /**
+   * The activator pods changed (one crashed, a rollout replaced one): every function whose route is the
+   * activator gets the new list at once, not at the next tick, so proxies stop sending to a pod that is gone.
+   */
+  activatorsChanged(): void {
+    for (const [key, state] of this.routes)
+      if (state.deployment !== undefined && state.spec !== undefined)
+        this.prepare(key, state.deployment, state.spec);
   }
 
   /**

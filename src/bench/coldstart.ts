@@ -1,0 +1,76 @@
+// `npm run bench:coldstart -- --runs N`: seconds from one request to a function confirmed at zero (0 replicas,
+// no pod left, its route leading to the activator in every Traefik replica) to its 200 through Traefik, on the
+// local cluster with Cloudbase installed (hack/install.sh). Each run waits for the function to go back to
+// zero. Prints one JSON line last: {"runs":N,"p50_s":..,"p95_s":..,"failed":..}; the runs go to stderr.
+import { parseArgs } from 'node:util';
+import { clusterEnv, clusterKube, eventually, kubectl } from '../testing/cluster.js';
+import { applyYaml, readyPodIps, replicasOf, slowFunctionYaml, traefikServers } from '../testing/scaling.js';
+import { functionSpec } from '../testing/specs.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
+const runs = Number(values.runs);
+if (!Number.isSafeInteger(runs) || runs < 1 || runs > 200) {
+  throw new Error(`--runs ${values.runs}: use a whole number from 1 to 200`);
+}
+const env = clusterEnv();
+const kube = clusterKube(env);
+const namespace = `bench-coldstart-${Date.now().toString(36)}`;
+const name = 'cold';
+const spec = functionSpec(`${namespace}/${name}`, { 'cloudbase.dev/route': `/${namespace}/${name}` });
+const url = `${env.traefikUrl}/${namespace}/${name}`;
+
+/** At zero, confirmed: no replicas, no pod, and every Traefik replica's servers are the activator's only. */
+async function confirmedAtZero(): Promise<boolean | undefined> {
+  if ((await replicasOf(kube, namespace, name)).spec !== 0) return undefined;
+  if ((await readyPodIps(kube, namespace, name)).length > 0) return undefined;
+  const pods = await kube.core.listNamespacedPod({
+    namespace,
+    labelSelector: `cloudbase.dev/function=${name}`,
+  });
+  if (pods.items.length > 0) return undefined;
+  const servers = await traefikServers(kube, env, spec);
+  return servers.length > 0 && servers.every((urls) => urls.length > 0) ? true : undefined;
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+await kubectl(['create', 'namespace', namespace], undefined, env);
+let failed = 0;
+const seconds: number[] = [];
+try {
+  await applyYaml(
+    slowFunctionYaml(namespace, name, {
+      'cloudbase.dev/scale-window': '6s',
+      'cloudbase.dev/scale-to-zero-after': '2s',
+    }),
+    env,
+  );
+  await eventually(
+    'the function to answer',
+    async () => ((await fetch(url)).status === 200 ? true : undefined),
+    180_000,
+  );
+  for (let run = 1; run <= runs; run++) {
+    await eventually('the function to be at zero', confirmedAtZero, 120_000, 200);
+    const started = performance.now();
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    const took = (performance.now() - started) / 1000;
+    if (response.status !== 200) failed += 1;
+    else seconds.push(took);
+    console.error(`run ${run}: ${response.status} in ${took.toFixed(3)} s`);
+  }
+} finally {
+  await kubectl(['delete', 'namespace', namespace, '--wait=false'], undefined, env);
+}
+seconds.sort((a, b) => a - b);
+const round = (s: number): number => Math.round(s * 1000) / 1000;
+console.log(
+  JSON.stringify({
+    runs,
+    p50_s: seconds.length === 0 ? null : round(percentile(seconds, 50)),
+    p95_s: seconds.length === 0 ? null : round(percentile(seconds, 95)),
+    failed,
+  }),
+);
