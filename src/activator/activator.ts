@@ -5,14 +5,14 @@
  * held and forwarded request has its answer (bounded by the hold timeout and a request's own).
  */
 import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Label } from '../contract/annotations.js';
-import { STATS_PATH } from '../contract/stats.js';
 import { scaleFromZero, type Kube } from '../kube/client.js';
 import { slimFunctionPod } from '../scaling/pods.js';
+import { createActivatorAdmin } from './admin.js';
 import { PodDirectory } from './pods.js';
 import { createActivatorServer } from './server.js';
 import { ActivatorTally } from './tally.js';
@@ -82,30 +82,10 @@ export async function startActivator(options: ActivatorOptions): Promise<Running
         logger.info({ namespace: target.namespace, name: target.deployment }, 'scaled from zero');
     },
   });
-  const admin = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const send = (status: number, type: string, body: string): void => {
-      res.writeHead(status, { 'content-type': type }).end(body);
-    };
-    if (path === '/livez') return send(200, 'text/plain', 'ok');
-    if (path === '/readyz') {
-      const ok = ready && !draining;
-      return send(
-        ok ? 200 : 503,
-        'text/plain',
-        ok ? 'ready' : draining ? 'shutting down' : 'pod watch not synced',
-      );
-    }
-    if (path === STATS_PATH)
-      return send(200, 'application/json', JSON.stringify(tally.read(performance.now())));
-    if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => send(200, registry.contentType, text),
-        () => send(500, 'text/plain', 'metrics failed'),
-      );
-      return;
-    }
-    send(404, 'text/plain', `no ${path} here; try /livez, /readyz, /stats or /metrics`);
+  const admin = createActivatorAdmin({
+    tally,
+    registry,
+    notReady: () => (draining ? 'shutting down' : ready ? undefined : 'pod watch not synced'),
   });
   const url = await listen(functionServer, options.host, options.port);
   const adminUrl = await listen(admin, options.host, options.adminPort);

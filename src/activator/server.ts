@@ -11,6 +11,7 @@ import { functionKeyOf } from '../scaling/pods.js';
 import type { PodDirectory } from './pods.js';
 import { createProxyAgent, forward } from './proxy.js';
 import type { ActivatorTally } from './tally.js';
+import { Holder } from './holder.js';
 
 export interface ActivatorServerOptions {
   pods: PodDirectory;
@@ -27,28 +28,10 @@ export interface ActivatorServerOptions {
 
 /** Tries for one request whose pods refused its connection (a pod that just went away). */
 const ATTEMPTS = 3;
-const WAKE_INTERVAL_MS = 1000;
 
 export function createActivatorServer(opts: ActivatorServerOptions): Server {
   const agent = createProxyAgent();
   const now = opts.now ?? (() => performance.now());
-  const lastWake = new Map<string, number>();
-  const log = opts.logger;
-
-  const wake = (key: string, target: ActivatorTarget): void => {
-    const at = now();
-    if (at - (lastWake.get(key) ?? -Infinity) < WAKE_INTERVAL_MS) return;
-    lastWake.set(key, at);
-    opts
-      .wake(target)
-      .catch((err: unknown) =>
-        log.warn(
-          { namespace: target.namespace, name: target.deployment, err },
-          'could not scale the function from zero',
-        ),
-      );
-  };
-
   const refuse = (res: ServerResponse, status: number, message: string, retryAfter?: number): void => {
     if (res.headersSent || res.destroyed) return;
     res.writeHead(status, {
@@ -58,6 +41,7 @@ export function createActivatorServer(opts: ActivatorServerOptions): Server {
     res.end(message);
   };
 
+  const holder = new Holder({ ...opts, now, refuse });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = activatorTarget(req.headers);
     if (target instanceof Error) return refuse(res, 404, target.message);
@@ -66,14 +50,14 @@ export function createActivatorServer(opts: ActivatorServerOptions): Server {
     const bodiless =
       req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
     for (let attempt = 1; ; attempt++) {
-      const pod = opts.pods.pick(key) ?? (await hold(key, target, res));
+      const pod = opts.pods.pick(key) ?? (await holder.hold(key, target, res));
       if (pod === undefined) return;
       const outcome = await forward(req, res, pod, agent);
       if (outcome.kind !== 'refused') return;
       opts.pods.distrust(pod);
       // A body already streamed to the refusing pod cannot be sent again.
       if (!bodiless || attempt === ATTEMPTS) {
-        log.warn(
+        opts.logger.warn(
           { namespace: target.namespace, function: target.function, pod: pod.name, err: outcome.error },
           'function pod refused the request',
         );
@@ -86,50 +70,9 @@ export function createActivatorServer(opts: ActivatorServerOptions): Server {
     }
   };
 
-  /** Holds the request until a pod of the function is ready; undefined once it has been answered (or left). */
-  const hold = async (key: string, target: ActivatorTarget, res: ServerResponse) => {
-    if (opts.tally.held(key) >= opts.maxHeld) {
-      refuse(
-        res,
-        503,
-        `function ${key} is starting and already has ${opts.maxHeld} requests waiting; retry shortly`,
-        1,
-      );
-      return undefined;
-    }
-    wake(key, target);
-    const left = new AbortController();
-    const onClose = (): void => left.abort();
-    res.once('close', onClose);
-    opts.tally.hold(key, now());
-    const started = now();
-    // Wake again while waiting: a first scale that raced an autoscaler's write to zero is retried.
-    const rewake = setInterval(() => wake(key, target), WAKE_INTERVAL_MS);
-    try {
-      const pod = await opts.pods.wait(key, opts.holdTimeoutMs, left.signal);
-      if (pod === undefined && !left.signal.aborted) {
-        log.warn(
-          { namespace: target.namespace, function: target.function, heldMs: Math.round(now() - started) },
-          'no ready pod in time',
-        );
-        refuse(
-          res,
-          503,
-          `function ${key} had no ready pod within ${opts.holdTimeoutMs / 1000} s; retry shortly`,
-          5,
-        );
-      }
-      return pod;
-    } finally {
-      clearInterval(rewake);
-      res.off('close', onClose);
-      opts.tally.release(key, now());
-    }
-  };
-
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      log.error({ err }, 'activator request failed');
+      opts.logger.error({ err }, 'activator request failed');
       refuse(res, 500, 'the activator failed');
     });
   });

@@ -239,7 +239,7 @@ export interface ServiceRef {
 export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches {
   const watch = new Watch(kube.config);
   const watched: WatchedCache[] = [];
-  const add = <T extends KubernetesObject>(source: Omit<CacheSource<T>, 'watch'>): Cache<T> => {
+  const add: AddCache = <T extends KubernetesObject>(source: Omit<CacheSource<T>, 'watch'>): Cache<T> => {
     const made = watchedCache({ ...source, watch });
     watched.push(made.watched);
     return made.cache;
@@ -258,30 +258,7 @@ export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches
       labelSelector: CHILD_SELECTOR,
       slim: slimChild,
     });
-  const activatorCaches =
-    activator === undefined
-      ? undefined
-      : {
-          endpoints: add<V1EndpointSlice>({
-            name: 'activator-endpointslices',
-            path: `/apis/discovery.k8s.io/v1/namespaces/${activator.namespace}/endpointslices`,
-            list: () =>
-              kube.discovery.listNamespacedEndpointSlice({
-                namespace: activator.namespace,
-                labelSelector: `kubernetes.io/service-name=${activator.service}`,
-              }),
-            labelSelector: `kubernetes.io/service-name=${activator.service}`,
-            slim: slimEndpointSlice,
-          }),
-          slices: add<V1EndpointSlice>({
-            name: 'function-endpointslices',
-            path: '/apis/discovery.k8s.io/v1/endpointslices',
-            list: () =>
-              kube.discovery.listEndpointSliceForAllNamespaces({ labelSelector: ACTIVATOR_SLICE_SELECTOR }),
-            labelSelector: ACTIVATOR_SLICE_SELECTOR,
-            slim: slimEndpointSlice,
-          }),
-        };
+  const activatorCaches = activator === undefined ? undefined : createActivatorCaches(kube, activator, add);
   return {
     ...(activatorCaches === undefined ? {} : { activator: activatorCaches }),
     deployments: add<V1Deployment>({
@@ -317,6 +294,38 @@ export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches
       slim: slimNamespace,
     }),
     watched,
+  };
+}
+
+type AddCache = <T extends KubernetesObject>(source: Omit<CacheSource<T>, 'watch'>) => Cache<T>;
+
+/** The activator's Service's EndpointSlices (its pods), and the activator slices Cloudbase wrote. */
+function createActivatorCaches(
+  kube: Kube,
+  activator: ServiceRef,
+  add: AddCache,
+): FunctionCaches['activator'] {
+  const selector = `kubernetes.io/service-name=${activator.service}`;
+  return {
+    endpoints: add<V1EndpointSlice>({
+      name: 'activator-endpointslices',
+      path: `/apis/discovery.k8s.io/v1/namespaces/${activator.namespace}/endpointslices`,
+      list: () =>
+        kube.discovery.listNamespacedEndpointSlice({
+          namespace: activator.namespace,
+          labelSelector: selector,
+        }),
+      labelSelector: selector,
+      slim: slimEndpointSlice,
+    }),
+    slices: add<V1EndpointSlice>({
+      name: 'function-endpointslices',
+      path: '/apis/discovery.k8s.io/v1/endpointslices',
+      list: () =>
+        kube.discovery.listEndpointSliceForAllNamespaces({ labelSelector: ACTIVATOR_SLICE_SELECTOR }),
+      labelSelector: ACTIVATOR_SLICE_SELECTOR,
+      slim: slimEndpointSlice,
+    }),
   };
 }
 

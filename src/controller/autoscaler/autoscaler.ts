@@ -61,6 +61,14 @@ export interface AutoscalerOptions {
 export const DEFAULT_SAMPLE_SIZE = 16;
 export const TICK_MS = 1000;
 
+/** One function this tick: its Deployment, what the autoscaler remembers, and its ready pods. */
+interface Observed {
+  key: string;
+  deployment: V1Deployment;
+  tracked: Tracked;
+  ready: FunctionPod[];
+}
+
 interface Tracked {
   spec: FunctionSpec;
   /** `namespace/function`, the pods' key. */
@@ -126,7 +134,7 @@ export class Autoscaler {
       return new Map<string, { held: number; requests: number }>();
     });
     const seen = new Set<string>();
-    const functions: { key: string; deployment: V1Deployment; tracked: Tracked; ready: FunctionPod[] }[] = [];
+    const functions: Observed[] = [];
     for (const deployment of this.options.deployments()) {
       const tracked = this.track(deployment, now);
       if (tracked === undefined) continue;
@@ -145,53 +153,9 @@ export class Autoscaler {
       functions.map((f) => sample(f.ready, this.options.sampleSize ?? DEFAULT_SAMPLE_SIZE)),
     );
     const writes: Promise<void>[] = [];
-    functions.forEach(({ key, deployment, tracked, ready }, i) => {
-      const fromActivator = activator.get(key) ?? { held: 0, requests: 0 };
-      const { spec } = tracked;
-      tracked.observations.record(
-        now,
-        ready.length,
-        reads[i]!,
-        fromActivator.held,
-        fromActivator.requests,
-        spec.scaling.stableWindowMs,
-      );
-      const replicas = tracked.written ?? deployment.spec?.replicas ?? 1;
-      const decision = decideScale({
-        scaling: spec.scaling,
-        samples: tracked.observations.samples,
-        replicas,
-        readyReplicas: ready.length,
-        now,
-        state: tracked.state,
-        zeroRouteReady: this.options.activator.isRoute(key),
-      });
-      tracked.state = decision.state;
-      const labels = { namespace: spec.namespace, function: spec.name };
-      const { metrics } = this.options;
-      metrics.observedConcurrency.set(
-        labels,
-        tracked.observations.samples.at(-1)!.concurrency + fromActivator.held,
-      );
-      metrics.desiredReplicas.set(labels, decision.replicas);
-      metrics.actualReplicas.set(labels, ready.length);
-      metrics.panic.set(labels, decision.panic ? 1 : 0);
-      metrics.heldRequests.set(labels, fromActivator.held);
-      if (decision.zeroRoute) this.options.activator.prepare(key, deployment, spec);
-      else if (ready.length > 0)
-        writes.push(
-          this.options.activator
-            .retire(key, deployment, spec)
-            .catch((err: unknown) =>
-              this.options.logger.warn(
-                { namespace: spec.namespace, function: spec.name, err },
-                'could not take the activator out of the route',
-              ),
-            ),
-        );
-      if (decision.replicas !== replicas)
-        writes.push(this.write(deployment, tracked, replicas, decision.replicas, decision.reason));
-    });
+    functions.forEach((observed, i) =>
+      writes.push(...this.decide(observed, reads[i]!, activator.get(observed.key), now)),
+    );
     await Promise.all(writes);
     const scalable = new Set(
       functions.filter((f) => f.tracked.spec.scaling.minScale === 0).map((f) => f.key),
@@ -199,6 +163,62 @@ export class Autoscaler {
     await this.options.activator
       .sweep((namespace, fn) => scalable.has(functionKeyOf(namespace, fn)))
       .catch((err: unknown) => this.options.logger.warn({ err }, 'could not sweep activator slices'));
+  }
+
+  /** Records one function's sample, decides, and returns its writes (scale, the activator's route). */
+  private decide(
+    { key, deployment, tracked, ready }: Observed,
+    reads: PodRead[],
+    fromActivatorOrNone: { held: number; requests: number } | undefined,
+    now: number,
+  ): Promise<void>[] {
+    const writes: Promise<void>[] = [];
+    const fromActivator = fromActivatorOrNone ?? { held: 0, requests: 0 };
+    const { spec } = tracked;
+    tracked.observations.record(
+      now,
+      ready.length,
+      reads,
+      fromActivator.held,
+      fromActivator.requests,
+      spec.scaling.stableWindowMs,
+    );
+    const replicas = tracked.written ?? deployment.spec?.replicas ?? 1;
+    const decision = decideScale({
+      scaling: spec.scaling,
+      samples: tracked.observations.samples,
+      replicas,
+      readyReplicas: ready.length,
+      now,
+      state: tracked.state,
+      zeroRouteReady: this.options.activator.isRoute(key),
+    });
+    tracked.state = decision.state;
+    const labels = { namespace: spec.namespace, function: spec.name };
+    const { metrics } = this.options;
+    metrics.observedConcurrency.set(
+      labels,
+      tracked.observations.samples.at(-1)!.concurrency + fromActivator.held,
+    );
+    metrics.desiredReplicas.set(labels, decision.replicas);
+    metrics.actualReplicas.set(labels, ready.length);
+    metrics.panic.set(labels, decision.panic ? 1 : 0);
+    metrics.heldRequests.set(labels, fromActivator.held);
+    if (decision.zeroRoute) this.options.activator.prepare(key, deployment, spec);
+    else if (ready.length > 0)
+      writes.push(
+        this.options.activator
+          .retire(key, deployment, spec)
+          .catch((err: unknown) =>
+            this.options.logger.warn(
+              { namespace: spec.namespace, function: spec.name, err },
+              'could not take the activator out of the route',
+            ),
+          ),
+      );
+    if (decision.replicas !== replicas)
+      writes.push(this.write(deployment, tracked, replicas, decision.replicas, decision.reason));
+    return writes;
   }
 
   /** The function's tracking, parsed again only when its Deployment changed; undefined for a non-function. */
