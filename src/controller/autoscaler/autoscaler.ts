@@ -157,9 +157,8 @@ export class Autoscaler {
       writes.push(...this.decide(observed, reads[i]!, activator.get(observed.key), now)),
     );
     await Promise.all(writes);
-    const scalable = new Set(
-      functions.filter((f) => f.tracked.spec.scaling.minScale === 0).map((f) => f.key),
-    );
+    // A function still tracked leaves the activator's route through retire(), once its pods serve.
+    const scalable = new Set(functions.map((f) => f.key));
     await this.options.activator
       .sweep((namespace, fn) => scalable.has(functionKeyOf(namespace, fn)))
       .catch((err: unknown) => this.options.logger.warn({ err }, 'could not sweep activator slices'));
