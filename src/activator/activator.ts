@@ -38,7 +38,7 @@ export interface RunningActivator {
 
 export async function startActivator(options: ActivatorOptions): Promise<RunningActivator> {
   const { kube, logger } = options;
-  const pods = new PodDirectory();
+  const pods = new PodDirectory(undefined, logger);
   const tally = new ActivatorTally();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

@@ -40,6 +40,7 @@ export class Holder {
       );
       return undefined;
     }
+    this.opts.logger.debug({ namespace: target.namespace, function: target.function }, 'holding a request');
     this.wake(key, target);
     const left = new AbortController();
     const onClose = (): void => left.abort();

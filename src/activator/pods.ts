@@ -6,6 +6,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { get } from 'node:http';
+import type { Logger } from 'pino';
 import { functionKeyOf, functionPod, type FunctionPod } from '../scaling/pods.js';
 
 export const PROBE_INTERVAL_MS = 25;
@@ -21,7 +22,10 @@ export class PodDirectory {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly turn = new Map<string, number>();
 
-  constructor(private readonly probe: (pod: FunctionPod) => Promise<boolean> = probeReadyz) {}
+  constructor(
+    private readonly probe: (pod: FunctionPod) => Promise<boolean> = probeReadyz,
+    private readonly logger?: Logger,
+  ) {}
 
   /** A pod added or changed (from the watch). */
   update(object: V1Pod): void {
@@ -31,6 +35,11 @@ export class PodDirectory {
     let pods = this.byFunction.get(key);
     if (pods === undefined) this.byFunction.set(key, (pods = new Map<string, FunctionPod>()));
     pods.set(pod.uid, pod);
+    if (this.waiters.has(key))
+      this.logger?.debug(
+        { namespace: pod.namespace, pod: pod.name, ip: pod.ip, ready: pod.ready },
+        'pod seen while requests wait',
+      );
     if (this.isReady(pod)) this.release(key, pod);
     else if (this.waiters.has(key)) this.startProbing(key, pod.uid);
   }
@@ -90,6 +99,10 @@ export class PodDirectory {
   private release(key: string, first: FunctionPod): void {
     const waiters = this.waiters.get(key);
     if (waiters === undefined) return;
+    this.logger?.debug(
+      { namespace: first.namespace, pod: first.name, waiting: waiters.size },
+      'held requests released',
+    );
     for (const waiter of [...waiters]) waiter(this.pick(key) ?? first);
   }
 

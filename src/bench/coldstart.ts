@@ -1,4 +1,4 @@
-// `npm run bench:coldstart -- --runs N`: seconds from one request to a function confirmed at zero (0 replicas,
+// `npm run bench:coldstart -- --runs N [--idle-at-zero-seconds S]`: seconds from one request to a function confirmed at zero (0 replicas,
 // no pod left, its route leading to the activator in every Traefik replica) to its 200 through Traefik, on the
 // local cluster with Cloudbase installed (hack/install.sh). Each run waits for the function to go back to
 // zero. Prints one JSON line last: {"runs":N,"p50_s":..,"p95_s":..,"failed":..}; the runs go to stderr.
@@ -7,7 +7,18 @@ import { clusterEnv, clusterKube, eventually, kubectl } from '../testing/cluster
 import { applyYaml, readyPodIps, replicasOf, slowFunctionYaml, traefikServers } from '../testing/scaling.js';
 import { functionSpec } from '../testing/specs.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '10' },
+    'idle-at-zero-seconds': { type: 'string', default: '0' },
+  },
+});
+// How long the function stays at zero before the request: 0 sends it the moment zero is confirmed, while the
+// node may still be tearing the last pod down; a few seconds is a function that has been idle a while.
+const idleAtZeroMs = Number(values['idle-at-zero-seconds']) * 1000;
+if (!Number.isFinite(idleAtZeroMs) || idleAtZeroMs < 0 || idleAtZeroMs > 600_000) {
+  throw new Error(`--idle-at-zero-seconds ${values['idle-at-zero-seconds']}: use 0 to 600`);
+}
 const runs = Number(values.runs);
 if (!Number.isSafeInteger(runs) || runs < 1 || runs > 200) {
   throw new Error(`--runs ${values.runs}: use a whole number from 1 to 200`);
@@ -53,6 +64,7 @@ try {
   );
   for (let run = 1; run <= runs; run++) {
     await eventually('the function to be at zero', confirmedAtZero, 120_000, 200);
+    await new Promise((resolve) => setTimeout(resolve, idleAtZeroMs));
     const started = performance.now();
     const response = await fetch(url);
     await response.arrayBuffer();
@@ -69,6 +81,7 @@ const round = (s: number): number => Math.round(s * 1000) / 1000;
 console.log(
   JSON.stringify({
     runs,
+    idle_at_zero_s: idleAtZeroMs / 1000,
     p50_s: seconds.length === 0 ? null : round(percentile(seconds, 50)),
     p95_s: seconds.length === 0 ? null : round(percentile(seconds, 95)),
     failed,
