@@ -129,13 +129,14 @@ try {
   await warmup.stop();
   const auto = traffic(url('auto'));
   await sleep(holdMs);
+  const autoPods = await replicas('auto');
   const autoResult = await auto.stop();
   const fixedLoad = traffic(url('fixed'));
   await sleep(holdMs);
   const fixedResult = await fixedLoad.stop();
   ratio = p99(autoResult.latencies) / p99(fixedResult.latencies);
   console.error(
-    `warm p99: autoscaled ${p99(autoResult.latencies).toFixed(1)} ms at ${await replicas('auto')} pods, fixed ${p99(fixedResult.latencies).toFixed(1)} ms at 2 pods`,
+    `warm p99: autoscaled ${p99(autoResult.latencies).toFixed(1)} ms at ${autoPods} pods, fixed ${p99(fixedResult.latencies).toFixed(1)} ms at 2 pods`,
   );
   requests += autoResult.requests + fixedResult.requests;
   failed += autoResult.failed + fixedResult.failed;
