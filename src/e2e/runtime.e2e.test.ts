@@ -259,6 +259,21 @@ describe('functions on the local cluster, from kubectl apply to an answer throug
     const first = await answer(env, route, 500, undefined, () => describePods(kube, namespace, 'thrower'));
     expect(first.body).toBe('Internal Server Error');
     const pod = await waitReady(kube, namespace, 'thrower');
+    // Two Traefik replicas, each rebuilding on its own: the first answer came through one of them. Wait until
+    // six answers in a row come from the function (both replicas route it), then check every answer.
+    await eventually(
+      'every Traefik replica to route to the thrower',
+      async () => {
+        for (let i = 0; i < 6; i++) {
+          const response = await fetch(`${env.traefikUrl}${route}/warm-${i}`);
+          await response.arrayBuffer();
+          if (response.status !== 500) return undefined;
+        }
+        return true;
+      },
+      30_000,
+      200,
+    );
     for (let i = 0; i < 3; i++) {
       const again = await fetch(`${env.traefikUrl}${route}/again-${i}`);
       expect({ status: again.status, body: await again.text() }).toEqual({
