@@ -247,7 +247,7 @@ describe('the function server', () => {
     );
   });
 
-  it('counts a request in flight from arrival to its end, a cut one included', async () => {
+  it('counts a request in flight from arrival to its answer, one whose client left included', async () => {
     let release: () => void = () => undefined;
     const { port, metrics } = await start(
       () => new Promise((resolve) => (release = () => resolve({ status: 200, headers: {}, body: 'ok' }))),
@@ -258,18 +258,36 @@ describe('the function server', () => {
     release();
     await answered;
     await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 0);
-    // A client that goes away before the answer is counted out too.
+    // A client that goes away leaves its function running: in flight until the function answers.
     const cut = httpRequest({ port, host: '127.0.0.1', path: '/', agent });
     cut.on('error', () => undefined);
     cut.end();
     await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 1);
     cut.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(metrics.concurrency.read(performance.now()).inFlight).toBe(1);
+    release();
     await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 0);
     const stats = metrics.concurrency.read(performance.now());
     expect(stats.requests).toBe(2);
     expect(stats.concurrencySeconds).toBeGreaterThan(0);
-    release();
     agent.destroy();
+  });
+
+  it('counts out a request whose body never arrives', async () => {
+    const { port, metrics } = await start(answer(200, {}, 'ok'));
+    const cut = httpRequest({
+      port,
+      host: '127.0.0.1',
+      path: '/',
+      method: 'POST',
+      headers: { 'content-length': '100' },
+    });
+    cut.on('error', () => undefined);
+    cut.write('only some of it');
+    await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 1);
+    cut.destroy();
+    await waitFor(() => metrics.concurrency.read(performance.now()).inFlight === 0);
   });
 
   it('writes one access-log line per request at debug level, none at info', async () => {

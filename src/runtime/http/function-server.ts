@@ -44,11 +44,10 @@ class Exchange {
     private readonly res: ServerResponse,
   ) {
     this.request = new ReceivedRequest(req, res, opts.logger);
-    // Counted from arrival to the end of the exchange, however it ends (answered, timed out, cut by the
-    // client): an exchange never counted out would hold its function above zero forever.
-    const concurrency = opts.metrics.concurrency;
-    concurrency.started(this.started);
-    res.once('close', () => concurrency.finished(performance.now()));
+    // Counted from arrival to the answer (observe): every exchange answers, whether the function answered,
+    // threw or timed out, or its body never arrived, and a client that left still has its function running
+    // until then. No per-request listener: this is the hot path (see function-server.test.ts).
+    opts.metrics.concurrency.started(this.started);
   }
 
   start(): void {
@@ -111,7 +110,9 @@ class Exchange {
   }
 
   private observe(status: number): void {
-    const ms = performance.now() - this.started;
+    const now = performance.now();
+    this.opts.metrics.concurrency.finished(now);
+    const ms = now - this.started;
     this.opts.metrics.observeRequest(this.request.method, status, ms / 1000);
     // The access log is at debug level: Traefik, in front of every function, already writes one line per
     // request, the metrics above count every answer by method and status, and pino writes each line to
