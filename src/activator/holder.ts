@@ -12,13 +12,20 @@ import type { ActivatorTally } from './tally.js';
 
 const WAKE_INTERVAL_MS = 1000;
 
-export interface HolderOptions {
+/** What holding needs, as the activator server is given it. */
+export interface HoldSettings {
   pods: PodDirectory;
   tally: ActivatorTally;
+  /** Raises the function's Deployment from zero; called at most once a second per function while held. */
   wake: (target: ActivatorTarget) => Promise<void>;
   logger: Logger;
+  /** Most requests held per function. */
   maxHeld: number;
+  /** Longest a request is held waiting for a ready pod. */
   holdTimeoutMs: number;
+}
+
+export interface HolderOptions extends HoldSettings {
   now: () => number;
   refuse: (res: ServerResponse, status: number, message: string, retryAfter?: number) => void;
 }

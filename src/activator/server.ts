@@ -5,24 +5,12 @@
  * too long, or found the queue full, gets 503 with Retry-After; none is dropped without an answer.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
-import { activatorTarget, type ActivatorTarget } from '../contract/activator.js';
+import { activatorTarget } from '../contract/activator.js';
 import { functionKeyOf } from '../scaling/pods.js';
-import type { PodDirectory } from './pods.js';
 import { createProxyAgent, forward } from './proxy.js';
-import type { ActivatorTally } from './tally.js';
-import { Holder } from './holder.js';
+import { Holder, type HoldSettings } from './holder.js';
 
-export interface ActivatorServerOptions {
-  pods: PodDirectory;
-  tally: ActivatorTally;
-  /** Raises the function's Deployment from zero; called at most once a second per function while held. */
-  wake: (target: ActivatorTarget) => Promise<void>;
-  logger: Logger;
-  /** Most requests held per function. */
-  maxHeld: number;
-  /** Longest a request is held waiting for a ready pod. */
-  holdTimeoutMs: number;
+export interface ActivatorServerOptions extends HoldSettings {
   now?: () => number;
 }
 

@@ -110,6 +110,7 @@ export class FunctionController {
       readStats: this.stats.read,
       activators: () => readyActivators(caches.endpoints.list()),
       slices: () => caches.slices.list(),
+      slice: (namespace, name) => caches.slices.get(name, namespace),
       traefikApi: this.options.traefikApi,
       getJson: (url) => getJson(url),
     });

@@ -50,9 +50,6 @@ export interface ScaleInput {
 export interface ScaleDecision {
   replicas: number;
   reason: string;
-  /** Requests in flight over the stable and the panic window, as the decision read them. */
-  stableConcurrency: number;
-  panicConcurrency: number;
   panic: boolean;
   /**
    * The function is at zero or would go there now: the activator should be (or stay) its route. False when
@@ -153,8 +150,6 @@ export function decideScale(input: ScaleInput): ScaleDecision {
   return {
     replicas: bounded,
     reason,
-    stableConcurrency: stable,
-    panicConcurrency: panicked,
     panic,
     zeroRoute: zeroRoute && scaling.minScale === 0,
     state,

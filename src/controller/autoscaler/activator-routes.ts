@@ -47,6 +47,8 @@ export interface ActivatorRoutesOptions {
   activators: () => ActivatorEndpoint[];
   /** The EndpointSlices Cloudbase manages, as the cache has them. */
   slices: () => readonly V1EndpointSlice[];
+  /** One of them by namespace and name, from the same cache. */
+  slice: (namespace: string, name: string) => V1EndpointSlice | undefined;
   /** Traefik's API; undefined: no confirmation is possible, and no function goes to zero. */
   traefikApi: ServicePortRef | undefined;
   /** GET a JSON document over the pod network (Traefik's API). */
@@ -176,12 +178,7 @@ export class ActivatorRoutes implements ActivatorView {
    * Traefik reads both slices from one watch, in order, so it never sees the function with neither.
    */
   async retire(key: string, deployment: V1Deployment, spec: FunctionSpec): Promise<void> {
-    const exists = this.options
-      .slices()
-      .some(
-        (slice) =>
-          slice.metadata?.namespace === spec.namespace && slice.metadata?.name === activatorSliceName(spec),
-      );
+    const exists = this.options.slice(spec.namespace, activatorSliceName(spec)) !== undefined;
     if (!exists && this.routes.get(key)?.applied === undefined) {
       this.routes.delete(key);
       return;
