@@ -8,9 +8,12 @@ import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { ANNOUNCE_AUDIENCE } from '../contract/announce.js';
 import { Label } from '../contract/annotations.js';
-import { scaleFromZero, type Kube } from '../kube/client.js';
+import { reviewPodToken, scaleFromZero, type Kube } from '../kube/client.js';
+import { handleAnnounce } from './announce.js';
+import { ActivatorPeers } from './peers.js';
 import { slimFunctionPod } from '../scaling/pods.js';
 import { createActivatorAdmin } from './admin.js';
 import { PodDirectory } from './pods.js';
@@ -26,6 +29,10 @@ export interface ActivatorOptions {
   maxHeld: number;
   holdTimeoutMs: number;
   drainMs: number;
+  /** The activator's own Service (`--peers`): announcements are passed on to its other pods. */
+  peers?: { namespace: string; service: string };
+  /** This pod's IP, which is not a peer. */
+  podIp?: string;
 }
 
 export interface RunningActivator {
@@ -45,6 +52,81 @@ export async function startActivator(options: ActivatorOptions): Promise<Running
   let ready = false;
   let draining = false;
 
+  const { informer, synced } = watchFunctionPods(kube, pods, logger);
+  await informer.start();
+  const peers =
+    options.peers === undefined
+      ? undefined
+      : new ActivatorPeers({
+          kube,
+          logger,
+          ...options.peers,
+          ...(options.podIp === undefined ? {} : { selfIp: options.podIp }),
+        });
+  await peers?.start();
+  void synced.then(() => (ready = true));
+  const announcements = new Counter({
+    name: 'cloudbase_activator_announcements_total',
+    help: 'Announcements of ready function pods, by the HTTP status answered (202 taken, 200 known, 4xx refused)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
+  const functionServer = createActivatorServer({
+    pods,
+    tally,
+    logger,
+    maxHeld: options.maxHeld,
+    holdTimeoutMs: options.holdTimeoutMs,
+    wake: async (target) => {
+      if (await scaleFromZero(kube, target.namespace, target.deployment))
+        logger.info({ namespace: target.namespace, name: target.deployment }, 'scaled from zero');
+    },
+  });
+  const admin = createActivatorAdmin({
+    tally,
+    registry,
+    notReady: () => (draining ? 'shutting down' : ready ? undefined : 'pod watch not synced'),
+    announce: (headers, body) =>
+      handleAnnounce(
+        {
+          pods,
+          logger,
+          announcements,
+          authenticate: (token) => reviewPodToken(kube, token, ANNOUNCE_AUDIENCE),
+          ...(peers === undefined ? {} : { forward: (text, token) => peers.forward(text, token) }),
+        },
+        headers,
+        body,
+      ),
+  });
+  const url = await listen(functionServer, options.host, options.port);
+  const adminUrl = await listen(admin, options.host, options.adminPort);
+  logger.info({ url, adminUrl }, 'activator listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    draining = true;
+    // Endpoints drop this pod as Kubernetes signals it; the proxies in front need a moment to see that.
+    await new Promise((resolve) => setTimeout(resolve, options.drainMs));
+    await new Promise<void>((resolve) => {
+      functionServer.close(() => resolve());
+      functionServer.closeIdleConnections();
+    });
+    await informer.stop();
+    await peers?.stop();
+    await new Promise<void>((resolve) => admin.close(() => resolve()));
+    logger.info('activator shut down');
+  };
+  return { url, adminUrl, synced, shutdown: () => (stopping ??= stop()) };
+}
+
+/** The watch of every function pod, feeding the directory; `synced` resolves once its first list is stored. */
+function watchFunctionPods(
+  kube: Kube,
+  pods: PodDirectory,
+  logger: Logger,
+): { informer: ListWatch<V1Pod>; synced: Promise<void> } {
   let markSynced: () => void = () => undefined;
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
   const informer = new ListWatch<V1Pod>(
@@ -68,43 +150,7 @@ export async function startActivator(options: ActivatorOptions): Promise<Running
     logger.warn({ err }, 'pod watch failed; restarting in 1 s');
     setTimeout(() => void informer.start().catch(() => undefined), 1000).unref();
   });
-  await informer.start();
-  void synced.then(() => (ready = true));
-
-  const functionServer = createActivatorServer({
-    pods,
-    tally,
-    logger,
-    maxHeld: options.maxHeld,
-    holdTimeoutMs: options.holdTimeoutMs,
-    wake: async (target) => {
-      if (await scaleFromZero(kube, target.namespace, target.deployment))
-        logger.info({ namespace: target.namespace, name: target.deployment }, 'scaled from zero');
-    },
-  });
-  const admin = createActivatorAdmin({
-    tally,
-    registry,
-    notReady: () => (draining ? 'shutting down' : ready ? undefined : 'pod watch not synced'),
-  });
-  const url = await listen(functionServer, options.host, options.port);
-  const adminUrl = await listen(admin, options.host, options.adminPort);
-  logger.info({ url, adminUrl }, 'activator listening');
-
-  let stopping: Promise<void> | undefined;
-  const stop = async (): Promise<void> => {
-    draining = true;
-    // Endpoints drop this pod as Kubernetes signals it; the proxies in front need a moment to see that.
-    await new Promise((resolve) => setTimeout(resolve, options.drainMs));
-    await new Promise<void>((resolve) => {
-      functionServer.close(() => resolve());
-      functionServer.closeIdleConnections();
-    });
-    await informer.stop();
-    await new Promise<void>((resolve) => admin.close(() => resolve()));
-    logger.info('activator shut down');
-  };
-  return { url, adminUrl, synced, shutdown: () => (stopping ??= stop()) };
+  return { informer, synced };
 }
 
 async function listen(server: Server, host: string, port: number): Promise<string> {

@@ -3,9 +3,12 @@
  * While a function has requests waiting, each of its pods that has an IP but is not yet Ready is asked
  * `/readyz` every {@link PROBE_INTERVAL_MS}: a held request goes to a pod the moment it answers 200,
  * rather than after the kubelet's next probe, the EndpointSlice update and Traefik's next rebuild.
+ * A pod's IP comes from its status, or sooner from its verified announcement (contract/announce.ts): then
+ * `/readyz` must also answer the pod's UID before a request goes there.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { get } from 'node:http';
+import { POD_UID_HEADER } from '../contract/announce.js';
 import type { Logger } from 'pino';
 import { functionKeyOf, functionPod, type FunctionPod } from '../scaling/pods.js';
 
@@ -14,6 +17,16 @@ const PROBE_TIMEOUT_MS = 500;
 
 type Waiter = (pod: FunctionPod) => void;
 
+/** What an announcement of a pod the API server vouched for changed. */
+export type AnnounceOutcome =
+  /** Its address is new: the pod is probed while its function has requests waiting. */
+  | 'taken'
+  /** Its status had the same address already. */
+  | 'known';
+
+/** Asks a pod `/readyz`; with `uid`, the answer must name that pod UID too. */
+export type ReadyProbe = (pod: FunctionPod, uid?: string) => Promise<boolean>;
+
 export class PodDirectory {
   private readonly byFunction = new Map<string, Map<string, FunctionPod>>();
   /** Pods that answered /readyz 200 to us before Kubernetes called them Ready. */
@@ -21,16 +34,37 @@ export class PodDirectory {
   private readonly probing = new Set<string>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly turn = new Map<string, number>();
+  /** Pods the watch shows without an IP yet, by UID: an announcement may give theirs. */
+  private readonly withoutIp = new Map<string, FunctionPod>();
+  /** Pods whose address came from their announcement, not (yet) from their status. */
+  private readonly announced = new Set<string>();
 
   constructor(
-    private readonly probe: (pod: FunctionPod) => Promise<boolean> = probeReadyz,
+    private readonly probe: ReadyProbe = probeReadyz,
     private readonly logger?: Logger,
   ) {}
 
   /** A pod added or changed (from the watch). */
   update(object: V1Pod): void {
     const pod = functionPod(object);
-    if (pod === undefined) return this.remove(object);
+    if (pod === undefined) {
+      const waiting = functionPod(object, true);
+      if (waiting === undefined) return this.remove(object);
+      // Until its status has an IP, an announced address stands.
+      if (!this.announced.has(waiting.uid)) this.withoutIp.set(waiting.uid, waiting);
+      return;
+    }
+    this.withoutIp.delete(pod.uid);
+    if (this.announced.delete(pod.uid)) {
+      const previous = this.byFunction.get(functionKeyOf(pod.namespace, pod.function))?.get(pod.uid);
+      if (previous !== undefined && previous.ip !== pod.ip) {
+        this.logger?.warn(
+          { namespace: pod.namespace, pod: pod.name, announced: previous.ip, ip: pod.ip },
+          'pod status gives another IP than its announcement; the status counts',
+        );
+        this.probedReady.delete(pod.uid);
+      }
+    }
     const key = functionKeyOf(pod.namespace, pod.function);
     let pods = this.byFunction.get(key);
     if (pods === undefined) this.byFunction.set(key, (pods = new Map<string, FunctionPod>()));
@@ -48,9 +82,39 @@ export class PodDirectory {
   remove(object: V1Pod): void {
     const uid = object.metadata?.uid ?? '';
     this.probedReady.delete(uid);
+    this.withoutIp.delete(uid);
+    this.announced.delete(uid);
     for (const [key, pods] of this.byFunction) {
       if (pods.delete(uid) && pods.size === 0) this.byFunction.delete(key);
     }
+  }
+
+  /**
+   * A pod announced itself at `ip`, and the API server vouched that the announcement came from pod `uid`
+   * of `namespace`. Known from the watch without an IP, it gets that address; an error says why not.
+   */
+  announce(claim: { uid: string; namespace: string; ip: string }): AnnounceOutcome | Error {
+    for (const pods of this.byFunction.values()) {
+      const known = pods.get(claim.uid);
+      if (known === undefined) continue;
+      if (known.ip === claim.ip) return 'known';
+      return new Error(`pod ${known.namespace}/${known.name} is at ${known.ip}, not at ${claim.ip}`);
+    }
+    const pod = this.withoutIp.get(claim.uid);
+    if (pod === undefined)
+      return new Error(
+        `no function pod with UID ${claim.uid} is waiting for its IP in this activator's watch`,
+      );
+    if (pod.namespace !== claim.namespace)
+      return new Error(`pod ${claim.uid} is in namespace ${pod.namespace}, not ${claim.namespace}`);
+    this.withoutIp.delete(claim.uid);
+    this.announced.add(claim.uid);
+    const key = functionKeyOf(pod.namespace, pod.function);
+    let pods = this.byFunction.get(key);
+    if (pods === undefined) this.byFunction.set(key, (pods = new Map<string, FunctionPod>()));
+    pods.set(pod.uid, { ...pod, ip: claim.ip, ready: false });
+    if (this.waiters.has(key)) this.startProbing(key, pod.uid);
+    return 'taken';
   }
 
   /** A ready pod of the function, in turn; undefined when none is. */
@@ -115,7 +179,8 @@ export class PodDirectory {
         this.probing.delete(uid);
         return;
       }
-      if (await this.probe(pod).catch(() => false)) {
+      const mustName = this.announced.has(uid) ? uid : undefined;
+      if (await this.probe(pod, mustName).catch(() => false)) {
         this.probing.delete(uid);
         // Still ours and still not Ready by Kubernetes' word: trust the answer we just had.
         if (this.byFunction.get(key)?.get(uid) === undefined) return;
@@ -130,13 +195,15 @@ export class PodDirectory {
 }
 
 /** GET /readyz on the pod's admin port: the same answer the kubelet's readiness probe gets. */
-export function probeReadyz(pod: FunctionPod): Promise<boolean> {
+export function probeReadyz(pod: FunctionPod, uid?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const request = get(
       { host: pod.ip, port: pod.adminPort, path: '/readyz', timeout: PROBE_TIMEOUT_MS },
       (response) => {
         response.resume();
-        resolve(response.statusCode === 200);
+        resolve(
+          response.statusCode === 200 && (uid === undefined || response.headers[POD_UID_HEADER] === uid),
+        );
       },
     );
     request.on('timeout', () => request.destroy());

@@ -115,8 +115,11 @@ const deployment: fc.Arbitrary<V1Deployment> = fc
   })
   .map((d) => JSON.parse(JSON.stringify(d)) as V1Deployment); // as on the wire: no undefined values
 
-function admit(d: V1Deployment): V1Deployment {
-  const { response } = mutate(admissionRequest(d), TEST_CONFIG);
+/** With and without an activator to announce to: its token volume and variables are injected too. */
+const CONFIGS = [TEST_CONFIG, { ...TEST_CONFIG, activatorUrl: 'http://10.96.0.20:9090' }];
+
+function admit(d: V1Deployment, config = TEST_CONFIG): V1Deployment {
+  const { response } = mutate(admissionRequest(d), config);
   const operations = decodePatch(response.patch) as jsonPatch.Operation[];
   return jsonPatch.applyPatch(structuredClone(d), operations, true, false).newDocument;
 }
@@ -124,11 +127,11 @@ function admit(d: V1Deployment): V1Deployment {
 describe('mutate, for generated Deployments', () => {
   it('is idempotent: the second admission yields no patch', () => {
     fc.assert(
-      fc.property(deployment, (d) => {
+      fc.property(deployment, fc.constantFrom(...CONFIGS), (d, config) => {
         const before = JSON.stringify(d);
-        const once = admit(d);
+        const once = admit(d, config);
         expect(JSON.stringify(d)).toBe(before); // the request's object is never changed
-        const second = mutate(admissionRequest(once, 'UPDATE'), TEST_CONFIG);
+        const second = mutate(admissionRequest(once, 'UPDATE'), config);
         expect(second.response.patch).toBeUndefined();
         expect(second.response.patchType).toBeUndefined();
         expect(second.decision).toBe('unchanged');
@@ -139,8 +142,8 @@ describe('mutate, for generated Deployments', () => {
 
   it('leaves every volume mount pointing at a volume of the pod', () => {
     fc.assert(
-      fc.property(deployment, (d) => {
-        const podSpec = admit(d).spec!.template.spec!;
+      fc.property(deployment, fc.constantFrom(...CONFIGS), (d, config) => {
+        const podSpec = admit(d, config).spec!.template.spec!;
         const volumes = new Set((podSpec.volumes ?? []).map((v) => v.name));
         for (const container of [...(podSpec.initContainers ?? []), ...podSpec.containers]) {
           for (const mount of container.volumeMounts ?? []) {

@@ -30,6 +30,58 @@ const restricted = {
 const labels = { 'cloudbase.dev/function': 'hello', 'app.kubernetes.io/managed-by': 'cloudbase' };
 
 describe('mutate', () => {
+  describe('when Cloudbase runs an activator', () => {
+    const config = { ...TEST_CONFIG, activatorUrl: 'http://10.96.0.20:9090' };
+    const withActivator = (deployment: V1Deployment): V1Deployment => {
+      const { response } = mutate(admissionRequest(deployment), config, { now: NOW });
+      const operations = decodePatch(response.patch) as jsonPatch.Operation[];
+      return jsonPatch.applyPatch(structuredClone(deployment), operations, true, false).newDocument;
+    };
+
+    it('gives the function container where to announce itself, its IP and UID, and a token for that only', () => {
+      const podSpec = withActivator(minimalFunction()).spec!.template.spec!;
+      expect(podSpec.automountServiceAccountToken).toBe(false);
+      expect(podSpec.volumes).toContainEqual({
+        name: 'cloudbase-activator-token',
+        projected: {
+          sources: [
+            {
+              serviceAccountToken: {
+                audience: 'activator.cloudbase.dev',
+                expirationSeconds: 600,
+                path: 'token',
+              },
+            },
+          ],
+        },
+      });
+      const container = podSpec.containers[0]!;
+      expect(container.volumeMounts).toContainEqual({
+        name: 'cloudbase-activator-token',
+        mountPath: '/var/run/secrets/cloudbase.dev/activator',
+        readOnly: true,
+      });
+      expect(container.env).toEqual(
+        expect.arrayContaining([
+          { name: 'CLOUDBASE_ACTIVATOR_URL', value: 'http://10.96.0.20:9090' },
+          {
+            name: 'CLOUDBASE_POD_IP',
+            valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } },
+          },
+          {
+            name: 'CLOUDBASE_POD_UID',
+            valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.uid' } },
+          },
+        ]),
+      );
+    });
+
+    it('takes all of it out again once there is no activator', () => {
+      const podSpec = admit(withActivator(minimalFunction())).spec!.template.spec!;
+      expect(JSON.stringify(podSpec)).not.toMatch(/activator|CLOUDBASE_POD_/i);
+    });
+  });
+
   describe('when given a minimal function', () => {
     it('injects labels, selector, volumes, build steps and a complete function container', () => {
       expect(admit(minimalFunction())).toEqual({

@@ -1,3 +1,5 @@
+import type { V1EndpointSlice } from '@kubernetes/client-node';
+
 /**
  * How a request reaching the activator names its function. The controller's headers Middleware on every
  * function's route sets both headers (Traefik replaces whatever a client sent, so they cannot be forged
@@ -41,4 +43,34 @@ export function activatorTarget(
       `the request names no function: no ${ActivatorHeader.function} header, and its Host ${JSON.stringify(host ?? '')} is not a function Service's name (<function>.<namespace>[.svc])`,
     );
   return { namespace: match[2]!, function: match[1]!, deployment: match[1]! };
+}
+
+/** An activator pod's address on the pod network, its function-server port and its admin port. */
+export interface ActivatorEndpoint {
+  ip: string;
+  httpPort: number;
+  adminPort: number;
+}
+
+/**
+ * The activator pods its Service's EndpointSlices list, by the Service's ports named `http` and `admin`:
+ * the ready ones, or (`serving`) also those that are terminating but still serve, and may hold requests.
+ * https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions
+ */
+export function activatorEndpoints(
+  slices: readonly V1EndpointSlice[],
+  which: 'ready' | 'serving',
+): ActivatorEndpoint[] {
+  return slices.flatMap((slice) => {
+    const httpPort = slice.ports?.find((p) => p.name === 'http')?.port;
+    const adminPort = slice.ports?.find((p) => p.name === 'admin')?.port;
+    if (httpPort == null || adminPort == null) return [];
+    return (slice.endpoints ?? [])
+      .filter((e) =>
+        which === 'ready'
+          ? e.conditions?.ready === true
+          : (e.conditions?.serving ?? e.conditions?.ready) === true,
+      )
+      .flatMap((e) => e.addresses.map((ip) => ({ ip, httpPort, adminPort })));
+  });
 }

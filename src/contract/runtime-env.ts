@@ -50,6 +50,16 @@ export const RuntimeEnv = {
    * the function container; the webhook leaves it alone and sizes the pod's grace period to it.
    */
   drainMs: 'CLOUDBASE_DRAIN_MS',
+  /**
+   * The activator's admin URL (`http://<ClusterIP>:<port>`), where the runtime announces itself the moment
+   * it is ready, so that requests held while the function was at zero reach it before the kubelet has
+   * published the pod's IP (contract/announce.ts). Absent: no announcement.
+   */
+  activatorUrl: 'CLOUDBASE_ACTIVATOR_URL',
+  /** This pod's IP, from the downward API (`status.podIP`): the address the runtime announces. */
+  podIp: 'CLOUDBASE_POD_IP',
+  /** This pod's UID, from the downward API (`metadata.uid`): `/readyz` answers it, so a prober knows whom it reached. */
+  podUid: 'CLOUDBASE_POD_UID',
 } as const;
 
 /**
@@ -96,6 +106,11 @@ export const PodLayout = {
   tmpDir: '/tmp',
   httpPort: 8080,
   adminPort: 9090,
+  /**
+   * Where the function container finds its announcement token: a projected service account token for the
+   * activator's audience only, bound to the pod (contract/announce.ts).
+   */
+  announceTokenFile: '/var/run/secrets/cloudbase.dev/activator/token',
   /** The runtime image puts this executable on PATH; its first argument selects the step. */
   runtimeCommand: 'cloudbase-runtime',
 } as const;

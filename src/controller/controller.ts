@@ -1,13 +1,13 @@
-import type { KubernetesObject, V1Deployment, V1EndpointSlice, V1Namespace } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { describeApiError, isNamespaceTerminating, scaleDeployment, type Kube } from '../kube/client.js';
 import type { FunctionSpec } from '../contract/function-spec.js';
+import { activatorEndpoints } from '../contract/activator.js';
 import { ActivatorRoutes, type ServicePortRef } from './autoscaler/activator-routes.js';
 import { Autoscaler, NO_ACTIVATOR, type ActivatorView } from './autoscaler/autoscaler.js';
 import { createAutoscalerMetrics } from './autoscaler/metrics.js';
 import { createStatsReader, getJson } from './autoscaler/stats-client.js';
-import type { ActivatorEndpoint } from './desired/activator-slice.js';
 import { RouteTable } from '../routing/table.js';
 import { GrantAnnotation, parseGrant, type GrantResult } from '../routing/grants.js';
 import { ClaimTracker } from './claims.js';
@@ -108,7 +108,7 @@ export class FunctionController {
       kube: this.options.kube,
       logger: this.options.logger.child({ component: 'activator-routes' }),
       readStats: this.stats.read,
-      activators: () => readyActivators(caches.endpoints.list()),
+      activators: () => activatorEndpoints(caches.endpoints.list(), 'ready'),
       slices: () => caches.slices.list(),
       slice: (namespace, name) => caches.slices.get(name, namespace),
       traefikApi: this.options.traefikApi,
@@ -286,18 +286,6 @@ export class FunctionController {
       this.queue.done(key);
     }
   }
-}
-
-/** The ready activator pods, from its Service's EndpointSlices (ports named `http` and `admin`). */
-function readyActivators(slices: readonly V1EndpointSlice[]): ActivatorEndpoint[] {
-  return slices.flatMap((slice) => {
-    const httpPort = slice.ports?.find((p) => p.name === 'http')?.port;
-    const adminPort = slice.ports?.find((p) => p.name === 'admin')?.port;
-    if (httpPort === undefined || adminPort === undefined) return [];
-    return (slice.endpoints ?? [])
-      .filter((e) => e.conditions?.ready === true)
-      .flatMap((e) => e.addresses.map((ip) => ({ ip, httpPort, adminPort })));
-  });
 }
 
 function keyOf(deployment: V1Deployment): string {

@@ -3,7 +3,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../testing/cluster.js';
 import {
+  activatorAnnouncements,
   applyYaml,
+  postAnnouncement,
   load,
   readyPodIps,
   replicasOf,
@@ -71,6 +73,54 @@ describe('scaling', () => {
     expect(servers.every((urls) => urls.length > 0)).toBe(true);
     expect(await status('idle')).toBe(200);
     expect((await replicasOf(kube, namespace, 'idle')).spec).toBe(1);
+  }, 300_000);
+
+  it('hears a waking pod announce itself in every activator, and refuses an announcement it cannot verify', async () => {
+    await atZero('idle');
+    const before = await activatorAnnouncements(kube, env);
+    expect(before.size).toBe(2);
+    expect(await status('idle')).toBe(200);
+    // Each replica verified it on its own: one got it through the Service, the other from that one.
+    const heard = (counts: Map<string, number> | undefined): number =>
+      (counts?.get('202') ?? 0) + (counts?.get('200') ?? 0);
+    await eventually(
+      'every activator to have verified the waking pod',
+      async () => {
+        const after = await activatorAnnouncements(kube, env);
+        return [...before].every(([pod, counts]) => heard(after.get(pod)) > heard(counts)) ? true : undefined;
+      },
+      10_000,
+    );
+
+    const pods = await kube.core.listNamespacedPod({
+      namespace,
+      labelSelector: 'cloudbase.dev/function=idle',
+    });
+    const pod = pods.items.find((p) => p.status?.podIP !== undefined)!;
+    const claim = (uid: string): string => JSON.stringify({ uid, ip: pod.status!.podIP });
+    // Without an audience, a token for the API server itself.
+    const token = async (audience?: string): Promise<string> => {
+      const args = ['-n', namespace, 'create', 'token', 'default', '--duration', '10m'];
+      if (audience !== undefined) args.push('--audience', audience);
+      const bound = ['--bound-object-kind', 'Pod', '--bound-object-name', pod.metadata!.name!];
+      const result = await kubectl([...args, ...bound]);
+      expect(result.stderr).toBe('');
+      return result.stdout.trim();
+    };
+    const own = await token('activator.cloudbase.dev');
+    const forged = await postAnnouncement(
+      kube,
+      env,
+      `Bearer ${own}`,
+      claim('0e7a1b2c-0000-4000-8000-000000000000'),
+    );
+    expect(forged.status).toBe(403);
+    expect(forged.message).toContain(`the token is pod ${namespace}/${pod.metadata!.name}'s`);
+    const apiToken = await token();
+    const wrongAudience = await postAnnouncement(kube, env, `Bearer ${apiToken}`, claim(pod.metadata!.uid!));
+    expect(wrongAudience.status).toBe(403);
+    expect(wrongAudience.message).toContain('did not authenticate');
+    expect((await postAnnouncement(kube, env, undefined, claim(pod.metadata!.uid!))).status).toBe(401);
   }, 300_000);
 
   it('answers 50 concurrent requests to a function at zero, all 200', async () => {

@@ -2,6 +2,7 @@ import {
   AdmissionregistrationV1Api,
   ApiException,
   AppsV1Api,
+  AuthenticationV1Api,
   type Cluster,
   CoordinationV1Api,
   CoreV1Api,
@@ -34,6 +35,7 @@ export interface Kube {
   discovery: DiscoveryV1Api;
   objects: KubernetesObjectApi;
   admission: AdmissionregistrationV1Api;
+  authentication: AuthenticationV1Api;
 }
 
 /** Connects with the given kubeconfig file, else KUBECONFIG, ~/.kube/config or the in-cluster service account. */
@@ -67,6 +69,7 @@ function clientsOf(config: KubeConfig, cluster: Cluster): Kube {
     discovery: new DiscoveryV1Api(configuration),
     objects: new ContextObjectApi(configuration, config),
     admission: new AdmissionregistrationV1Api(configuration),
+    authentication: new AuthenticationV1Api(configuration),
   };
 }
 
@@ -165,6 +168,65 @@ export async function scaleFromZero(kube: Kube, namespace: string, name: string)
     if (isConflict(error)) return false;
     throw error;
   }
+}
+
+/**
+ * `http://<ClusterIP>:<port>` of a Service's port named `portName`: reachable from every pod through
+ * kube-proxy, with or without cluster DNS. An error says what is missing.
+ */
+export async function serviceUrl(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  portName: string,
+): Promise<string | Error> {
+  const service = await kube.core.readNamespacedService({ namespace, name });
+  const ip = service.spec?.clusterIP;
+  const port = service.spec?.ports?.find((p) => p.name === portName)?.port;
+  if (ip == null || ip === '' || ip === 'None')
+    return new Error(
+      `Service ${namespace}/${name} has no cluster IP (a headless Service cannot be announced to)`,
+    );
+  if (port == null) return new Error(`Service ${namespace}/${name} has no port named ${portName}`);
+  return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+}
+
+/** The pod a service account token was bound to, as the API server vouches for it. */
+export interface TokenPod {
+  namespace: string;
+  serviceAccount: string;
+  podName: string;
+  podUid: string;
+}
+
+const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([a-z0-9-]+):([a-z0-9.-]+)$/;
+
+/**
+ * Asks the API server whose `token` is (a TokenReview for `audience`): the pod it is bound to, or an error
+ * saying why it vouches for none. Needs `create` on `tokenreviews`.
+ * https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/
+ */
+export async function reviewPodToken(kube: Kube, token: string, audience: string): Promise<TokenPod | Error> {
+  const review = await kube.authentication.createTokenReview({
+    body: {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token, audiences: [audience] },
+    },
+  });
+  const status = review.status;
+  if (status?.authenticated !== true)
+    return new Error(`the API server did not authenticate the token: ${status?.error ?? 'no reason given'}`);
+  if (!(status.audiences ?? []).includes(audience))
+    return new Error(`the token is not for the audience ${audience}`);
+  const user = SERVICE_ACCOUNT_USER.exec(status.user?.username ?? '');
+  const podName = status.user?.extra?.['authentication.kubernetes.io/pod-name']?.[0];
+  const podUid = status.user?.extra?.['authentication.kubernetes.io/pod-uid']?.[0];
+  if (user === null || podName === undefined || podUid === undefined)
+    return new Error(
+      `the token of ${JSON.stringify(status.user?.username ?? '')} is not a service account token bound to a pod`,
+    );
+  return { namespace: user[1]!, serviceAccount: user[2]!, podName, podUid };
 }
 
 /** Deletes an object; one that is already gone is fine. */

@@ -74,6 +74,49 @@ describe('loadRuntimeConfig', () => {
     });
   });
 
+  describe('the announcement to the activator', () => {
+    const base = { CLOUDBASE_HANDLER: 'handler.js' };
+    it('is read with the pod IP and UID when the webhook named an activator', () => {
+      const result = loadRuntimeConfig({
+        ...base,
+        CLOUDBASE_ACTIVATOR_URL: 'http://10.96.0.20:9090',
+        CLOUDBASE_POD_IP: '10.1.0.5',
+        CLOUDBASE_POD_UID: 'c0ffee-1',
+      });
+      expect(result.ok && result.config.podUid).toBe('c0ffee-1');
+      expect(result.ok && result.config.announce).toEqual({
+        activatorUrl: 'http://10.96.0.20:9090',
+        ip: '10.1.0.5',
+        uid: 'c0ffee-1',
+        tokenFile: '/var/run/secrets/cloudbase.dev/activator/token',
+      });
+    });
+
+    it('is absent without an activator', () => {
+      const result = loadRuntimeConfig({ ...base, CLOUDBASE_POD_IP: '10.1.0.5' });
+      expect(result.ok && result.config.announce).toBeUndefined();
+    });
+
+    it.each([
+      [
+        { CLOUDBASE_ACTIVATOR_URL: 'ftp://x', CLOUDBASE_POD_IP: '10.1.0.5', CLOUDBASE_POD_UID: 'u' },
+        /CLOUDBASE_ACTIVATOR_URL="ftp:\/\/x" is not valid/,
+      ],
+      [
+        { CLOUDBASE_ACTIVATOR_URL: 'http://a:1', CLOUDBASE_POD_UID: 'u' },
+        /CLOUDBASE_POD_IP="" is not valid: expected the pod's IP/,
+      ],
+      [
+        { CLOUDBASE_ACTIVATOR_URL: 'http://a:1', CLOUDBASE_POD_IP: '10.1.0.5' },
+        /CLOUDBASE_POD_UID is not set/,
+      ],
+    ])('names what is missing or wrong: %j', (env, message) => {
+      const result = loadRuntimeConfig({ ...base, ...env });
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.errors.join('; ')).toMatch(message);
+    });
+  });
+
   describe('when values are invalid', () => {
     it.each([
       [

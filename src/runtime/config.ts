@@ -2,6 +2,7 @@
  * Configuration of `cloudbase-runtime serve`, read from the environment the webhook injects
  * (see `src/contract/runtime-env.ts`). Parsing is pure so every rule is unit-tested.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseHandler } from '../contract/fields.js';
 import { SIGNATURES, type FunctionHandler, type Signature } from '../contract/function-spec.js';
@@ -41,6 +42,18 @@ export interface RuntimeConfig {
   logLevel: LogLevel;
   /** How long to keep serving after SIGTERM before closing (see RuntimeEnv.drainMs). */
   drainMs: number;
+  /** This pod's UID, which `/readyz` answers (see RuntimeEnv.podUid). */
+  podUid?: string;
+  /** Where and what to announce once ready (contract/announce.ts); absent without an activator. */
+  announce?: AnnounceConfig;
+}
+
+/** The runtime's announcement to the activator. */
+export interface AnnounceConfig {
+  activatorUrl: string;
+  ip: string;
+  uid: string;
+  tokenFile: string;
 }
 
 /** Either a config or every problem found, each naming the variable, its value and what is accepted. */
@@ -94,7 +107,39 @@ export function loadRuntimeConfig(env: Env): ConfigResult {
     logLevel: read(RuntimeEnv.logLevel, parseLogLevel, 'info'),
     drainMs: read(RuntimeEnv.drainMs, parseIntegerIn(0, MAX_DRAIN_MS, 'milliseconds'), DEFAULT_DRAIN_MS),
   };
+  const podUid = read(RuntimeEnv.podUid, text, '');
+  if (podUid !== '') config.podUid = podUid;
+  const announce = readAnnounce(env, podUid, errors);
+  if (announce !== undefined) config.announce = announce;
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+/** The announcement, when the webhook named an activator; the pod's IP and UID are then required. */
+function readAnnounce(env: Env, uid: string, errors: string[]): AnnounceConfig | undefined {
+  const url = env[RuntimeEnv.activatorUrl]?.trim();
+  if (url === undefined || url === '') return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Reported below.
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    errors.push(
+      `${RuntimeEnv.activatorUrl}=${JSON.stringify(url)} is not valid: expected an http:// or https:// URL`,
+    );
+    return undefined;
+  }
+  const ip = env[RuntimeEnv.podIp]?.trim() ?? '';
+  if (isIP(ip) === 0)
+    errors.push(
+      `${RuntimeEnv.podIp}=${JSON.stringify(ip)} is not valid: expected the pod's IP (the downward API's status.podIP), which ${RuntimeEnv.activatorUrl} needs`,
+    );
+  if (uid === '')
+    errors.push(
+      `${RuntimeEnv.podUid} is not set: expected the pod's UID (the downward API's metadata.uid), which ${RuntimeEnv.activatorUrl} needs`,
+    );
+  return { activatorUrl: url, ip, uid, tokenFile: PodLayout.announceTokenFile };
 }
 
 /** A parsed value, or what the variable accepts. */

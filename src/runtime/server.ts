@@ -7,7 +7,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { RuntimeConfig } from './config.js';
+import { announceReady } from './announce.js';
+import type { AnnounceConfig, RuntimeConfig } from './config.js';
 import { createAdminServer, type Readiness } from './http/admin.js';
 import { createFunctionServer } from './http/function-server.js';
 import type { RuntimeMetrics } from './http/metrics.js';
@@ -33,6 +34,8 @@ export interface RuntimeDeps {
   shutdownGraceMs?: number;
   /** Waits out the drain (config.drainMs); tests inject one they end themselves. Default: a timer. */
   sleep?: (ms: number) => Promise<void>;
+  /** Tells the activator this pod is ready (config.announce); tests observe it. Default: announce.ts. */
+  announce?: (config: AnnounceConfig, logger: Logger) => Promise<boolean>;
 }
 
 export interface RunningRuntime {
@@ -59,6 +62,7 @@ export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Pr
     logger: deps.logger,
     metrics: deps.metrics,
     readiness: () => readinessOf(state, config),
+    ...(config.podUid === undefined ? {} : { podUid: config.podUid }),
   });
   const adminUrl = await listen(admin, host, config.adminPort);
   let functionServer: Server | undefined;
@@ -80,6 +84,7 @@ export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Pr
       setSocketTimeouts(functionServer);
       const url = await listen(functionServer, host, config.port);
       if (state.phase === 'loading') state = { phase: 'ready' };
+      if (config.announce !== undefined) void (deps.announce ?? announceReady)(config.announce, deps.logger);
       const coldStart = process.uptime();
       deps.metrics.coldStart.set(coldStart);
       deps.logger.info(

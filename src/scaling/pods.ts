@@ -21,15 +21,14 @@ export interface FunctionPod {
 }
 
 /**
- * The pod's addresses, or undefined for one that cannot serve: no IP yet, being deleted, finished, or without
- * the named ports.
+ * The pod's addresses, or undefined for one that cannot serve: no IP yet (unless `withoutIp`, which gives
+ * such a pod with `ip` empty), being deleted, finished, or without the named ports.
  */
-export function functionPod(pod: V1Pod): FunctionPod | undefined {
+export function functionPod(pod: V1Pod, withoutIp = false): FunctionPod | undefined {
   const metadata = pod.metadata;
-  const ip = pod.status?.podIP;
+  const ip = pod.status?.podIP ?? '';
   const fn = metadata?.labels?.[Label.function];
-  if (ip === undefined || ip === '' || fn === undefined || metadata?.deletionTimestamp != null)
-    return undefined;
+  if ((ip === '' && !withoutIp) || fn === undefined || metadata?.deletionTimestamp != null) return undefined;
   if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return undefined;
   let httpPort: number | undefined;
   let adminPort: number | undefined;

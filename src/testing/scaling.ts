@@ -3,10 +3,14 @@
  * takes a while (so that load means requests in flight), its replicas, and what Traefik routes it to.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { FunctionSpec } from '../contract/function-spec.js';
 import { traefikServiceName } from '../controller/desired/route.js';
 import type { Kube } from '../kube/client.js';
 import { kubectl, type ClusterEnv } from './cluster.js';
+
+const run = promisify(execFile);
 
 /** A ConfigMap and a function that answers `{"pod": <hostname>}` after `delayMs`, with these annotations. */
 export function slowFunctionYaml(
@@ -127,4 +131,58 @@ export function load(url: string, clients: number): { stop(): Promise<Map<number
       return statuses;
     },
   };
+}
+
+/**
+ * The announcements each activator pod counted (`cloudbase_activator_announcements_total`), by pod name
+ * and answered status, read through the API server's pod proxy.
+ */
+export async function activatorAnnouncements(
+  kube: Kube,
+  env: ClusterEnv,
+): Promise<Map<string, Map<string, number>>> {
+  const pods = await kube.core.listNamespacedPod({
+    namespace: 'cloudbase-system',
+    labelSelector: 'app.kubernetes.io/name=cloudbase-activator',
+  });
+  const counts = new Map<string, Map<string, number>>();
+  for (const pod of pods.items) {
+    if (pod.metadata?.deletionTimestamp != null || pod.status?.phase !== 'Running') continue;
+    const name = pod.metadata?.name ?? '';
+    const path = `/api/v1/namespaces/cloudbase-system/pods/${name}:9090/proxy/metrics`;
+    const result = await kubectl(['get', '--raw', path], undefined, env);
+    if (result.code !== 0) throw new Error(`metrics of activator ${name}: ${result.stderr}`);
+    const byStatus = new Map<string, number>();
+    for (const match of result.stdout.matchAll(
+      /^cloudbase_activator_announcements_total\{outcome="(\d+)"\} (\d+)$/gm,
+    ))
+      byStatus.set(match[1]!, Number(match[2]));
+    counts.set(name, byStatus);
+  }
+  return counts;
+}
+
+/**
+ * POSTs an announcement to the activator Service's admin port from the node's network namespace (where
+ * ClusterIPs are served), as a function pod would; resolves with the status and the message.
+ */
+export async function postAnnouncement(
+  kube: Kube,
+  env: ClusterEnv,
+  authorization: string | undefined,
+  body: string,
+): Promise<{ status: number; message: string }> {
+  const service = await kube.core.readNamespacedService({
+    namespace: 'cloudbase-system',
+    name: 'cloudbase-activator',
+  });
+  const url = `http://${service.spec?.clusterIP}:9090/announce`;
+  const headers = authorization === undefined ? [] : ['-H', `authorization: ${authorization}`];
+  const { stdout } = await run('nsenter', [
+    `--net=/run/netns/${env.netns}`,
+    ...['curl', '-sS', '--max-time', '5', '-X', 'POST', ...headers, '--data-binary', body],
+    ...['-w', '\n%{http_code}', url],
+  ]);
+  const lines = stdout.split('\n');
+  return { status: Number(lines.pop()), message: lines.join('\n') };
 }

@@ -6,6 +6,12 @@ import type { RouteOwnership } from '../../routing/table.js';
 export interface InjectionConfig {
   /** Image of each runtime; also runs the build steps (fetch, install). */
   runtimeImages: Readonly<Record<Runtime, string>>;
+  /**
+   * The activator's admin URL, when Cloudbase runs one: function containers then announce themselves there
+   * as they become ready (contract/announce.ts). Injected into every function, not only those at min-scale
+   * 0, so that changing min-scale never rolls a function's pods.
+   */
+  activatorUrl?: string;
 }
 
 /**

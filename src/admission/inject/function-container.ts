@@ -18,7 +18,7 @@ import { INJECTED_VOLUMES, Injected } from './names.js';
 import { completeSecurityContext } from './security.js';
 import { reconcileOwned } from './owned.js';
 import type { SourceLayout } from './source-layout.js';
-import { sourceMount, tmpMount, workspaceMount } from './volumes.js';
+import { announceTokenMount, sourceMount, tmpMount, workspaceMount } from './volumes.js';
 
 /**
  * Completes the `function` container in place. Cloudbase owns the `CLOUDBASE_*` variables and its volume
@@ -31,6 +31,7 @@ export function completeFunctionContainer(
   layout: SourceLayout,
   podSpec: V1PodSpec,
   image: string | undefined,
+  activatorUrl: string | undefined,
 ): void {
   if (image !== undefined) container.image = image;
   // The API server may send null for an unset field: `== null` covers both.
@@ -39,8 +40,15 @@ export function completeFunctionContainer(
   }
   const httpPort = ensurePort(container, Injected.httpPort, PodLayout.httpPort);
   const adminPort = ensurePort(container, Injected.adminPort, PodLayout.adminPort);
-  container.env = reconcileOwnedEnv(container.env, functionEnv(spec, layout, httpPort, adminPort));
-  container.volumeMounts = reconcileOwned(container.volumeMounts, functionMounts(layout), INJECTED_VOLUMES);
+  container.env = reconcileOwnedEnv(container.env, [
+    ...functionEnv(spec, layout, httpPort, adminPort),
+    ...announceEnv(activatorUrl),
+  ]);
+  container.volumeMounts = reconcileOwned(
+    container.volumeMounts,
+    [...functionMounts(layout), ...(activatorUrl === undefined ? [] : [announceTokenMount()])],
+    INJECTED_VOLUMES,
+  );
   reconcileReadyHook(container);
   container.readinessProbe ??= probe('/readyz', 1, 3);
   container.livenessProbe ??= probe('/livez', 10, 3);
@@ -99,6 +107,16 @@ function functionEnv(
     { name: RuntimeEnv.workspace, value: PodLayout.workspaceDir },
     ...mountedSource,
     ...(spec.timeoutMs === undefined ? [] : [{ name: RuntimeEnv.timeoutMs, value: String(spec.timeoutMs) }]),
+  ];
+}
+
+/** Where to announce readiness, and what to announce: the pod's IP and UID from the downward API. */
+function announceEnv(activatorUrl: string | undefined): V1EnvVar[] {
+  if (activatorUrl === undefined) return [];
+  return [
+    { name: RuntimeEnv.activatorUrl, value: activatorUrl },
+    { name: RuntimeEnv.podIp, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+    { name: RuntimeEnv.podUid, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.uid' } } },
   ];
 }
 

@@ -62,7 +62,12 @@ export function injectFunction(
   const podSpec: V1PodSpec = (template.spec ??= { containers: [] });
 
   const runtimeImage = config.runtimeImages[spec.runtime];
-  podSpec.volumes = reconcileOwned(podSpec.volumes, desiredVolumes(spec, layout), INJECTED_VOLUMES);
+  const announces = config.activatorUrl !== undefined;
+  podSpec.volumes = reconcileOwned(
+    podSpec.volumes,
+    desiredVolumes(spec, layout, announces),
+    INJECTED_VOLUMES,
+  );
   podSpec.initContainers = placeOwnedFirst(
     podSpec.initContainers,
     desiredInitContainers(spec, layout, runtimeImage),
@@ -71,7 +76,7 @@ export function injectFunction(
 
   const container = functionContainer(podSpec);
   const image = chooseImage(template.metadata, container, spec, runtimeImage);
-  completeFunctionContainer(container, spec, layout, podSpec, image);
+  completeFunctionContainer(container, spec, layout, podSpec, image, config.activatorUrl);
   completePodSpec(podSpec, spec, container);
   const annotations = (template.metadata.annotations ??= {});
   annotations[DEFAULT_CONTAINER_ANNOTATION] ??= Injected.functionContainer;

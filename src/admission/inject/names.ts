@@ -7,6 +7,7 @@ export const Injected = {
   workspaceVolume: 'cloudbase-workspace',
   sourceVolume: 'cloudbase-source',
   tmpVolume: 'cloudbase-tmp',
+  announceTokenVolume: 'cloudbase-activator-token',
   httpPort: PortName.http,
   adminPort: PortName.admin,
 } as const;
@@ -30,4 +31,5 @@ export const INJECTED_VOLUMES: readonly string[] = [
   Injected.workspaceVolume,
   Injected.sourceVolume,
   Injected.tmpVolume,
+  Injected.announceTokenVolume,
 ];

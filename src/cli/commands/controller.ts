@@ -1,7 +1,9 @@
+import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { FunctionController } from '../../controller/controller.js';
 import { startMetricsServer } from '../../controller/metrics-server.js';
-import { connect, readConfigMapKeys } from '../../kube/client.js';
+import type { ServiceRef } from '../../controller/informers.js';
+import { connect, describeApiError, readConfigMapKeys, serviceUrl, type Kube } from '../../kube/client.js';
 import { createLogger } from '../../log.js';
 import { manageCertificates } from '../../webhook/managed-certificates.js';
 import { startWebhookServer } from '../../webhook/server.js';
@@ -10,6 +12,25 @@ import { controllerUsage as usage, parseControllerFlags } from './controller-fla
 
 /** How long admission waits to read a source ConfigMap before it chooses the build init container. */
 const CONFIGMAP_READ_TIMEOUT_MS = 1500;
+
+/**
+ * Where injected functions announce themselves (contract/announce.ts): the activator Service's admin port.
+ * Without it, functions are injected without the announcement and held requests wait for the pod watch, so
+ * a missing Service is a warning, not a failure.
+ */
+async function announceUrl(kube: Kube, activator: ServiceRef, logger: Logger): Promise<string | undefined> {
+  try {
+    const url = await serviceUrl(kube, activator.namespace, activator.service, 'admin');
+    if (!(url instanceof Error)) return url;
+    logger.warn({ reason: url.message }, 'functions will not announce themselves to the activator');
+  } catch (err) {
+    logger.warn(
+      { reason: describeApiError(err), service: `${activator.namespace}/${activator.service}` },
+      'cannot read the activator Service; functions will not announce themselves to it',
+    );
+  }
+  return undefined;
+}
 
 /** `cloudbase controller`: a Service and a Traefik IngressRoute for every function, until SIGTERM. */
 export const controllerCommand: Command = {
@@ -46,6 +67,10 @@ export const controllerCommand: Command = {
       isReady: () => synced && controller.synced && !stopping,
     });
     await controller.start();
+    const activatorUrl =
+      flags.webhook === undefined || flags.activatorService === undefined
+        ? undefined
+        : await announceUrl(kube, flags.activatorService, logger);
     const managed = flags.webhook?.managed;
     const certificates =
       managed === undefined
@@ -65,7 +90,10 @@ export const controllerCommand: Command = {
             port: flags.webhook.port,
             host: flags.metricsHost,
             ...(flags.webhook.clientCaFile === undefined ? {} : { clientCaFile: flags.webhook.clientCaFile }),
-            injection: flags.webhook.injection,
+            injection: {
+              ...flags.webhook.injection,
+              ...(activatorUrl === undefined ? {} : { activatorUrl }),
+            },
             logger,
             registry,
             processMetrics: false,

@@ -1,4 +1,5 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
+import type { ActivatorEndpoint } from '../../contract/activator.js';
 import { Label, MANAGED_BY } from '../../contract/annotations.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import { childMetadata, type FunctionOwner } from './owner.js';
@@ -12,12 +13,7 @@ export const SLICE_MANAGER = 'controller.cloudbase.dev';
 export const SLICE_MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
-/** An activator pod's address on the pod network and its function-server port. */
-export interface ActivatorEndpoint {
-  ip: string;
-  httpPort: number;
-  adminPort: number;
-}
+export type { ActivatorEndpoint } from '../../contract/activator.js';
 
 export function activatorSliceName(spec: FunctionSpec): string {
   return `${spec.name}-activator`;

@@ -24,6 +24,16 @@ describe('adminAnswer', () => {
     expect(await adminAnswer(options(ready), method, url)).toEqual({ status, type: TEXT, body });
   });
 
+  it('names its pod UID in /readyz, so that a prober that found it by IP knows whom it reached', async () => {
+    const answer = await adminAnswer({ ...options(false), podUid: 'c0ffee-1' }, 'GET', '/readyz');
+    expect(answer).toEqual({
+      status: 503,
+      type: TEXT,
+      body: 'loading index.js',
+      headers: { 'x-cloudbase-pod-uid': 'c0ffee-1' },
+    });
+  });
+
   it('serves the Prometheus text format', async () => {
     const answer = await adminAnswer(options(true), 'GET', '/metrics');
     expect([answer.status, answer.type]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8']);

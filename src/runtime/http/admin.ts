@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
+import { POD_UID_HEADER } from '../../contract/announce.js';
 import { STATS_PATH } from '../../contract/stats.js';
 import type { RuntimeMetrics } from './metrics.js';
 
@@ -19,6 +20,8 @@ export interface AdminServerOptions {
   logger: Logger;
   metrics: RuntimeMetrics;
   readiness: () => Readiness;
+  /** This pod's UID: `/readyz` names it, so that a prober that found us by IP knows whom it reached. */
+  podUid?: string;
 }
 
 /** An admin answer before it is written. */
@@ -26,6 +29,7 @@ export interface AdminAnswer {
   status: number;
   type: string;
   body: string;
+  headers?: Record<string, string>;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -38,6 +42,7 @@ export function createAdminServer(opts: AdminServerOptions): Server {
     adminAnswer(opts, req.method ?? 'GET', req.url ?? '/').then(
       (answer) => {
         res.writeHead(answer.status, {
+          ...answer.headers,
           'content-type': answer.type,
           'content-length': Buffer.byteLength(answer.body),
         });
@@ -66,7 +71,12 @@ export async function adminAnswer(
         return { status: 200, type: TEXT, body: 'ok' };
       case '/readyz': {
         const { ready, reason } = opts.readiness();
-        return { status: ready ? 200 : 503, type: TEXT, body: reason };
+        return {
+          status: ready ? 200 : 503,
+          type: TEXT,
+          body: reason,
+          ...(opts.podUid === undefined ? {} : { headers: { [POD_UID_HEADER]: opts.podUid } }),
+        };
       }
       // The autoscaler's read (contract/stats.ts), about once a second.
       case STATS_PATH:
