@@ -1,8 +1,9 @@
 /**
  * The activator process: a watch of function pods, the function server that holds and forwards requests
  * (server.ts), and an admin server with /livez, /readyz, /stats (the autoscaler's read) and /metrics.
- * Shutdown drains as the runtime does: not ready, still serving for `drainMs`, then closed once every
- * held and forwarded request has its answer (bounded by the hold timeout and a request's own).
+ * Shutdown closes the listener at once when a settled peer can take new requests, else drains as the
+ * runtime does (not ready, still serving for `drainMs`); then it waits until every held and forwarded
+ * request has its answer (bounded by the hold timeout and a request's own).
  */
 import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
@@ -19,6 +20,12 @@ import { createActivatorAdmin } from './admin.js';
 import { PodDirectory } from './pods.js';
 import { createActivatorServer } from './server.js';
 import { ActivatorTally } from './tally.js';
+
+/**
+ * How long a peer must have been serving before this replica leaves new requests to it: the controller's
+ * activator slice update plus Traefik's provider throttle (1 s) and rebuild, with room for a loaded node.
+ */
+const SETTLED_PEER_MS = 5000;
 
 export interface ActivatorOptions {
   kube: Kube;
@@ -107,8 +114,15 @@ export async function startActivator(options: ActivatorOptions): Promise<Running
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     draining = true;
-    // Endpoints drop this pod as Kubernetes signals it; the proxies in front need a moment to see that.
-    await new Promise((resolve) => setTimeout(resolve, options.drainMs));
+    // A peer that the proxies in front have known for a while takes the new requests: closing the listener
+    // at once makes each new connection here refused, which Traefik's retry middleware (every function
+    // route has one) sends to another server before any byte of the request went out. Nothing new is then
+    // held here, where a kill before the grace period ends would cut it. Without such a peer, keep serving
+    // until the endpoint change has reached the proxies, as the runtime does.
+    if (!(peers?.settled(SETTLED_PEER_MS) ?? false)) {
+      logger.info({ drainMs: options.drainMs }, 'draining: no settled peer, serving while proxies catch up');
+      await new Promise((resolve) => setTimeout(resolve, options.drainMs));
+    } else logger.info('closing at once: a settled peer takes new requests');
     await new Promise<void>((resolve) => {
       functionServer.close(() => resolve());
       functionServer.closeIdleConnections();

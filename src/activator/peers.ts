@@ -22,8 +22,31 @@ export interface PeersOptions {
   selfIp?: string;
 }
 
+/**
+ * Since when each peer address has been serving without a break: a peer the proxies in front have had time
+ * to learn (the controller's slice update, then Traefik's 1 s provider throttle and rebuild) can take this
+ * replica's new requests.
+ */
+export class PeerAges {
+  private readonly since = new Map<string, number>();
+
+  /** The addresses serving now. */
+  observe(ips: readonly string[], now: number): void {
+    const current = new Set(ips);
+    for (const ip of this.since.keys()) if (!current.has(ip)) this.since.delete(ip);
+    for (const ip of current) if (!this.since.has(ip)) this.since.set(ip, now);
+  }
+
+  /** Whether some peer has been serving for at least `ms`. */
+  settled(ms: number, now: number): boolean {
+    for (const since of this.since.values()) if (now - since >= ms) return true;
+    return false;
+  }
+}
+
 export class ActivatorPeers {
   private readonly informer: ListWatch<V1EndpointSlice>;
+  private readonly ages = new PeerAges();
 
   constructor(private readonly options: PeersOptions) {
     const { kube, namespace, service } = options;
@@ -35,14 +58,29 @@ export class ActivatorPeers {
       false,
       selector,
     );
+    const observe = (): void =>
+      this.ages.observe(
+        this.list().map((peer) => peer.ip),
+        performance.now(),
+      );
+    for (const event of ['add', 'update', 'delete'] as const) this.informer.on(event, observe);
     this.informer.on('error', (err: unknown) => {
       options.logger.warn({ err }, 'activator EndpointSlice watch failed; restarting in 1 s');
       setTimeout(() => void this.informer.start().catch(() => undefined), 1000).unref();
     });
   }
 
-  start(): Promise<void> {
-    return this.informer.start();
+  async start(): Promise<void> {
+    await this.informer.start();
+    this.ages.observe(
+      this.list().map((peer) => peer.ip),
+      performance.now(),
+    );
+  }
+
+  /** Whether another replica has been serving for at least `ms` (see PeerAges). */
+  settled(ms: number): boolean {
+    return this.ages.settled(ms, performance.now());
   }
 
   stop(): Promise<void> {

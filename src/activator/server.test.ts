@@ -126,6 +126,8 @@ describe('the activator', () => {
     pods.update(podAt(httpPort, Number(new URL(runtime.adminUrl).port), true));
     const response = await fetch(url, { headers });
     expect([response.status, await response.text()]).toEqual([200, 'hello']);
+    // One request per connection, so a proxy never reuses one the activator is closing.
+    expect(response.headers.get('connection')).toBe('close');
     expect(woken).toEqual([]);
   });
 
@@ -135,6 +137,7 @@ describe('the activator', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const second = await fetch(url, { headers });
     expect([second.status, second.headers.get('retry-after')]).toEqual([503, '1']);
+    expect(second.headers.get('connection')).toBe('close');
     expect(await second.text()).toMatch(/already has 1 requests waiting/);
     const timedOut = await first;
     expect([timedOut.status, timedOut.headers.get('retry-after')]).toEqual([503, '5']);

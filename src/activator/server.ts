@@ -31,6 +31,10 @@ export function createActivatorServer(opts: ActivatorServerOptions): Server {
 
   const holder = new Holder({ ...opts, now, refuse });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // One request per connection: a proxy then never writes a request into a kept-alive connection this
+    // activator has just closed (shutting down, or killed), which it could not retry; a new connection that
+    // is refused it retries elsewhere. The activator is on a function's path only while it wakes.
+    res.setHeader('connection', 'close');
     const target = activatorTarget(req.headers);
     if (target instanceof Error) return refuse(res, 404, target.message);
     const key = functionKeyOf(target.namespace, target.function);

@@ -59,6 +59,7 @@ export const ACTIVATOR_SLICE_SELECTOR = `${SLICE_MANAGED_BY_LABEL}=${SLICE_MANAG
 export const CHILD_API_VERSIONS: Record<ChildKind, string> = {
   Service: 'v1',
   Middleware: 'traefik.io/v1alpha1',
+  ServersTransport: 'traefik.io/v1alpha1',
   IngressRoute: 'traefik.io/v1alpha1',
 };
 
@@ -277,6 +278,7 @@ export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches
         slim: slimChild,
       }),
       Middleware: traefik('middlewares'),
+      ServersTransport: traefik('serverstransports'),
       IngressRoute: traefik('ingressroutes'),
     },
     pods: add<V1Pod>({

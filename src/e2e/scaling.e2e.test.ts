@@ -181,8 +181,8 @@ describe('scaling', () => {
     expect((await replicasOf(kube, namespace, 'idle')).spec).toBe(0);
   }, 300_000);
 
-  // Deleted as a drain, an eviction or a rollout deletes it: SIGTERM, then the activator's drain. (A crash,
-  // a force delete, is not covered: see README, "Scaling", what Traefik does until it drops the dead pod.)
+  // Deleted as a drain, an eviction or a rollout deletes it: SIGTERM, then the activator closes (a settled
+  // peer takes new requests) or drains.
   it('still answers a function at zero while one activator pod is being deleted', async () => {
     await atZero('idle');
     const activators = await kube.core.listNamespacedPod({
@@ -192,6 +192,63 @@ describe('scaling', () => {
     const victim = activators.items[0]!.metadata!.name!;
     await kubectl(['-n', 'cloudbase-system', 'delete', 'pod', victim, '--wait=false']);
     const statuses = await Promise.all(Array.from({ length: 10 }, () => status('idle')));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  }, 300_000);
+
+  // A crash: the pod object goes at once and the kubelet kills the process within its 2 s minimum grace.
+  // Requests sent after the kill must all be answered: the dying activator refuses new connections at
+  // once (a settled peer exists), and a connection to it once its network is gone times out in 500 ms;
+  // either way Traefik's retry sends the request on. The function loads slowly, so all of them go through
+  // the activators.
+  it('answers every request sent after one activator pod is force-deleted while its function is at zero', async () => {
+    await kubectl([
+      '-n',
+      'cloudbase-system',
+      'rollout',
+      'status',
+      'deployment/cloudbase-activator',
+      '--timeout=120s',
+    ]);
+    await applyYaml(slowFunctionYaml(namespace, 'sleepy', SHORT, { loadDelayMs: 3000 }), env);
+    await eventually(
+      'sleepy to answer',
+      async () => ((await status('sleepy')) === 200 ? true : undefined),
+      180_000,
+    );
+    await atZero('sleepy');
+    await eventually(
+      'every Traefik replica to route sleepy to both activators',
+      async () => {
+        const servers = await traefikServers(kube, env, specOf('sleepy'));
+        return servers.length >= 2 && servers.every((urls) => urls.length === 2) ? true : undefined;
+      },
+      60_000,
+    );
+    // Each activator has known the other longer than its 5 s settling time.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const activators = await kube.core.listNamespacedPod({
+      namespace: 'cloudbase-system',
+      labelSelector: 'app.kubernetes.io/name=cloudbase-activator',
+    });
+    const victim = activators.items[0]!.metadata!.name!;
+    const killed = await kubectl([
+      '-n',
+      'cloudbase-system',
+      'delete',
+      'pod',
+      victim,
+      '--force',
+      '--grace-period=0',
+    ]);
+    expect(killed.code).toBe(0);
+    // Past the kubelet's reaction to the deletion: a request it had already accepted was in flight there.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const delayed = (ms: number) =>
+      new Promise((resolve) => setTimeout(resolve, ms)).then(() => status('sleepy'));
+    const statuses = await Promise.all([
+      ...Array.from({ length: 10 }, () => status('sleepy')),
+      ...Array.from({ length: 10 }, (_, i) => delayed((i + 1) * 300)),
+    ]);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
   }, 300_000);
 

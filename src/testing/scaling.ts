@@ -12,15 +12,23 @@ import { kubectl, type ClusterEnv } from './cluster.js';
 
 const run = promisify(execFile);
 
-/** A ConfigMap and a function that answers `{"pod": <hostname>}` after `delayMs`, with these annotations. */
+/**
+ * A ConfigMap and a function that answers `{"pod": <hostname>}` after `delayMs`, with these annotations;
+ * its module takes `loadDelayMs` to load (a pod is not ready before that).
+ */
 export function slowFunctionYaml(
   namespace: string,
   name: string,
   annotations: Record<string, string>,
-  { delayMs = 0, replicas = 1 }: { delayMs?: number; replicas?: number } = {},
+  {
+    delayMs = 0,
+    replicas = 1,
+    loadDelayMs = 0,
+  }: { delayMs?: number; replicas?: number; loadDelayMs?: number } = {},
 ): string {
   const code = [
     "import { hostname } from 'node:os';",
+    `await new Promise((resolve) => setTimeout(resolve, ${loadDelayMs}));`,
     'export default async function handler() {',
     `  await new Promise((resolve) => setTimeout(resolve, ${delayMs}));`,
     '  return { pod: hostname() };',

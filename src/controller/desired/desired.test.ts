@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import { parseFunctionSpec } from '../../contract/parse.js';
 import { functionUrl } from '../../contract/url.js';
-import { desiredIngressRoute, desiredRetry, desiredStripPrefix, routeRule } from './route.js';
+import {
+  desiredIngressRoute,
+  desiredRetry,
+  desiredServersTransport,
+  desiredStripPrefix,
+  routeRule,
+} from './route.js';
 import { desiredService } from './service.js';
 
 const owner = { name: 'hello', namespace: 'demo', uid: '6b1f3c1e-0000-4000-8000-000000000001' };
@@ -61,6 +67,17 @@ describe('routeRule', () => {
   });
 });
 
+describe('desiredServersTransport', () => {
+  it('bounds the connection to a server at 500 ms, so the retry middleware moves on from a vanished pod', () => {
+    expect(desiredServersTransport(spec({}), owner).toJSON()).toEqual({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'ServersTransport',
+      metadata: ownedMetadata('hello'),
+      spec: { forwardingTimeouts: { dialTimeout: '500ms' } },
+    });
+  });
+});
+
 describe('desiredIngressRoute and desiredStripPrefix', () => {
   it('route the entrypoints to the Service through a middleware that strips the prefix', () => {
     const s = spec({ 'cloudbase.dev/route': '/hello', 'cloudbase.dev/entrypoints': 'web,websecure' });
@@ -74,7 +91,7 @@ describe('desiredIngressRoute and desiredStripPrefix', () => {
           {
             kind: 'Rule',
             match: '(Path(`/hello`) || PathPrefix(`/hello/`))',
-            services: [{ name: 'hello', port: 80 }],
+            services: [{ name: 'hello', port: 80, serversTransport: 'hello' }],
             middlewares: [
               { name: 'hello-retry' },
               { name: 'hello-function' },
@@ -94,7 +111,7 @@ describe('desiredIngressRoute and desiredStripPrefix', () => {
       apiVersion: 'traefik.io/v1alpha1',
       kind: 'Middleware',
       metadata: ownedMetadata('hello-retry'),
-      spec: { retry: { attempts: 3, initialInterval: '100ms' } },
+      spec: { retry: { attempts: 5, initialInterval: '100ms' } },
     });
   });
 
