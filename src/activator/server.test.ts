@@ -26,7 +26,9 @@ const answer: FunctionHandler = async () => ({
 });
 
 /** A runtime whose function loads when `release()` is called; its admin /readyz says 503 until then. */
-async function gatedRuntime(): Promise<{ runtime: RunningRuntime; release: () => void }> {
+async function gatedRuntime(
+  handler: FunctionHandler = answer,
+): Promise<{ runtime: RunningRuntime; release: () => void }> {
   let release: () => void = () => undefined;
   const loaded = new Promise<void>((resolve) => (release = resolve));
   const runtime = await startRuntime(
@@ -44,7 +46,7 @@ async function gatedRuntime(): Promise<{ runtime: RunningRuntime; release: () =>
       logLevel: 'silent',
       drainMs: 0,
     },
-    { logger, metrics: createRuntimeMetrics(), host: '127.0.0.1', load: () => loaded.then(() => answer) },
+    { logger, metrics: createRuntimeMetrics(), host: '127.0.0.1', load: () => loaded.then(() => handler) },
   );
   cleanups.push(() => runtime.shutdown());
   return { runtime, release };
@@ -116,6 +118,26 @@ describe('the activator', () => {
       Array(5).fill('200 hello'),
     );
     expect(tally.read(performance.now()).functions['demo/hello']).toMatchObject({ held: 0, requests: 5 });
+  });
+
+  it('reports a request it streams to a pod not yet Ready as held, since the autoscaler cannot read that pod', async () => {
+    let finish: () => void = () => undefined;
+    const slow: FunctionHandler = async () => {
+      await new Promise<void>((resolve) => (finish = resolve));
+      return answer({} as never, {} as never);
+    };
+    const { runtime, release } = await gatedRuntime(slow);
+    release();
+    const httpPort = Number(new URL(await runtime.ready).port);
+    const { pods, tally, url } = await activator();
+    const pending = fetch(url, { headers });
+    await waitFor(() => tally.held('demo/hello') === 1);
+    pods.update(podAt(httpPort, Number(new URL(runtime.adminUrl).port)));
+    await waitFor(() => tally.held('demo/hello') === 0);
+    expect(tally.read(performance.now()).functions['demo/hello']?.held).toBe(1);
+    finish();
+    expect((await pending).status).toBe(200);
+    expect(tally.read(performance.now()).functions['demo/hello']?.held).toBe(0);
   });
 
   it('forwards at once to a ready pod, without holding or waking', async () => {

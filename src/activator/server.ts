@@ -44,7 +44,12 @@ export function createActivatorServer(opts: ActivatorServerOptions): Server {
     for (let attempt = 1; ; attempt++) {
       const pod = opts.pods.pick(key) ?? (await holder.hold(key, target, res));
       if (pod === undefined) return;
-      const outcome = await forward(req, res, pod, agent);
+      // Load the autoscaler cannot see at the pod yet is reported as held (tally.ts).
+      const unseen = !pod.ready;
+      if (unseen) opts.tally.unseenStarted(key, now());
+      const outcome = await forward(req, res, pod, agent).finally(() => {
+        if (unseen) opts.tally.unseenEnded(key, now());
+      });
       if (outcome.kind !== 'refused') return;
       opts.pods.distrust(pod);
       // A body already streamed to the refusing pod cannot be sent again.
