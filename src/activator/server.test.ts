@@ -124,7 +124,7 @@ describe('the activator', () => {
     let finish: () => void = () => undefined;
     const slow: FunctionHandler = async () => {
       await new Promise<void>((resolve) => (finish = resolve));
-      return answer({} as never, {} as never);
+      return answer({} as never);
     };
     const { runtime, release } = await gatedRuntime(slow);
     release();
