@@ -121,7 +121,7 @@ describe('the activator', () => {
   });
 
   it('reports a request it streams to a pod not yet Ready as held, since the autoscaler cannot read that pod', async () => {
-    let finish: () => void = () => undefined;
+    let finish: (() => void) | undefined;
     const slow: FunctionHandler = async () => {
       await new Promise<void>((resolve) => (finish = resolve));
       return answer({} as never);
@@ -133,9 +133,10 @@ describe('the activator', () => {
     const pending = fetch(url, { headers });
     await waitFor(() => tally.held('demo/hello') === 1);
     pods.update(podAt(httpPort, Number(new URL(runtime.adminUrl).port)));
-    await waitFor(() => tally.held('demo/hello') === 0);
+    await waitFor(() => finish !== undefined);
+    expect(tally.held('demo/hello')).toBe(0);
     expect(tally.read(performance.now()).functions['demo/hello']?.held).toBe(1);
-    finish();
+    finish!();
     expect((await pending).status).toBe(200);
     expect(tally.read(performance.now()).functions['demo/hello']?.held).toBe(0);
   });
