@@ -28,7 +28,7 @@ export function createAutoscalerMetrics(registry: Registry): AutoscalerMetrics {
     panic: gauge('cloudbase_autoscaler_panic', '1 while the function is in panic mode (a burst), else 0.'),
     heldRequests: gauge(
       'cloudbase_autoscaler_held_requests',
-      'Requests the activator holds for the function.',
+      'Requests the activator holds for the function, or streams to a pod not yet Ready.',
     ),
   };
   const all = Object.values(metrics);
