@@ -20,6 +20,7 @@ import {
   type ServiceRef,
 } from './informers.js';
 import { LeaderElector } from './leader.js';
+import { NamespaceTransports } from './namespace-transports.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { CHILD_KINDS } from './plan.js';
 import { WorkQueue } from './queue.js';
@@ -75,6 +76,7 @@ export class FunctionController {
       events: this.events,
       logger: options.logger,
       isLeading: () => this.elector.isLeader,
+      transports: new NamespaceTransports(options.kube, this.caches.transports, options.logger),
     });
     this.autoscaler = new Autoscaler({
       deployments: () => this.caches.deployments.list(),
@@ -147,6 +149,11 @@ export class FunctionController {
     this.watchDeployments();
     this.watchNamespaces();
     for (const kind of CHILD_KINDS) this.watchChildren(this.caches.children[kind]);
+    // A namespace's transport edited or deleted by hand: its functions' reconciles write it again.
+    this.caches.transports.on('delete', (transport) => {
+      for (const deployment of this.caches.deployments.list(transport.metadata?.namespace))
+        this.queue.add(keyOf(deployment));
+    });
     this.running = startCaches(this.caches, this.options.logger, () =>
       this.metrics.errors.inc({ kind: 'watch' }),
     );
@@ -193,6 +200,8 @@ export class FunctionController {
     this.caches.deployments.on('delete', (deployment) => {
       const key = keyOf(deployment);
       this.events.forget(deployment.metadata?.uid ?? '');
+      // Its children go with it (garbage collection); its reconcile removes what the namespace no longer needs.
+      this.queue.add(key);
       for (const other of this.claims.update(key, undefined)) this.queue.add(other);
     });
   }

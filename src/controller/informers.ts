@@ -33,6 +33,8 @@ export interface FunctionCaches {
   deployments: Cache<V1Deployment>;
   children: Record<ChildKind, Cache<KubernetesObject>>;
   namespaces: Cache<V1Namespace>;
+  /** The namespaces' ServersTransports Cloudbase wrote (desired/route.ts desiredNamespaceTransport). */
+  transports: Cache<KubernetesObject>;
   /** Function pods (the label the webhook puts on the template): the autoscaler reads their stats. */
   pods: Cache<V1Pod>;
   /** With an activator: its Service's EndpointSlices, and the activator slices Cloudbase wrote. */
@@ -59,7 +61,6 @@ export const ACTIVATOR_SLICE_SELECTOR = `${SLICE_MANAGED_BY_LABEL}=${SLICE_MANAG
 export const CHILD_API_VERSIONS: Record<ChildKind, string> = {
   Service: 'v1',
   Middleware: 'traefik.io/v1alpha1',
-  ServersTransport: 'traefik.io/v1alpha1',
   IngressRoute: 'traefik.io/v1alpha1',
 };
 
@@ -269,6 +270,7 @@ export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches
       labelSelector: FUNCTION_SELECTOR,
       slim: slimDeployment,
     }),
+    transports: traefik('serverstransports'),
     children: {
       Service: add<KubernetesObject>({
         name: 'services',
@@ -278,7 +280,6 @@ export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches
         slim: slimChild,
       }),
       Middleware: traefik('middlewares'),
-      ServersTransport: traefik('serverstransports'),
       IngressRoute: traefik('ingressroutes'),
     },
     pods: add<V1Pod>({

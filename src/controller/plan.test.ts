@@ -70,7 +70,6 @@ describe('planFunction', () => {
       'apply Middleware/hello-retry',
       'apply Middleware/hello-function',
       'apply Middleware/hello-strip-prefix',
-      'apply ServersTransport/hello',
       'apply IngressRoute/hello',
     ]);
     expect(plan.status).toEqual({ 'cloudbase.dev/url': '/hello' });
@@ -123,7 +122,6 @@ describe('planFunction', () => {
       'delete Middleware/hello-retry',
       'delete Middleware/hello-function',
       'delete Middleware/hello-strip-prefix',
-      'delete ServersTransport/hello',
       'delete IngressRoute/hello',
     ]);
     expect(plan.status).toEqual({ 'cloudbase.dev/url': null, 'cloudbase.dev/claim': null });
@@ -154,7 +152,6 @@ describe('planFunction', () => {
         'delete Middleware/hello-retry',
         'delete Middleware/hello-function',
         'delete Middleware/hello-strip-prefix',
-        'delete ServersTransport/hello',
         'delete IngressRoute/hello',
       ]);
       expect(plan.status).toEqual({ 'cloudbase.dev/url': null });
@@ -172,7 +169,6 @@ describe('planFunction', () => {
       'delete Middleware/hello-retry',
       'delete Middleware/hello-function',
       'delete Middleware/hello-strip-prefix',
-      'delete ServersTransport/hello',
       'delete IngressRoute/hello',
     ]);
     expect(plan.events.map((e) => e.reason)).toEqual(['FunctionNameConflict']);

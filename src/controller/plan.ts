@@ -11,13 +11,12 @@ import {
   desiredFunctionHeaders,
   desiredIngressRoute,
   desiredRetry,
-  desiredServersTransport,
   desiredStripPrefix,
 } from './desired/route.js';
 import { desiredService } from './desired/service.js';
 
 /** The kinds of children a function has, in the order they are written (a route only after its backend). */
-export const CHILD_KINDS = ['Service', 'Middleware', 'ServersTransport', 'IngressRoute'] as const;
+export const CHILD_KINDS = ['Service', 'Middleware', 'IngressRoute'] as const;
 export type ChildKind = (typeof CHILD_KINDS)[number];
 
 export interface ChildRef {
@@ -96,7 +95,6 @@ export function planFunction(
     desired.push(desiredFunctionHeaders(spec, owner).toJSON() as KubernetesObject);
     const middleware = desiredStripPrefix(spec, owner);
     if (middleware !== undefined) desired.push(middleware.toJSON() as KubernetesObject);
-    desired.push(desiredServersTransport(spec, owner).toJSON() as KubernetesObject);
     desired.push(desiredIngressRoute(spec, owner).toJSON() as KubernetesObject);
   }
   const actions = [...applyActions(desired, observed, owner, events), ...staleDeletes(desired, ours)];

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { applyObject, deleteIfExists, mergePatch, type Kube } from '../kube/client.js';
 import type { ClaimTracker } from './claims.js';
 import type { EventRecorder } from './events.js';
+import type { NamespaceTransports } from './namespace-transports.js';
 import { childNames } from './desired/route.js';
 import { CHILD_API_VERSIONS, type FunctionCaches } from './informers.js';
 import {
@@ -25,6 +26,8 @@ export interface ReconcilerDeps {
    * the renew deadline), so a replica that was frozen and resumes writes nothing from stale caches.
    */
   isLeading: () => boolean;
+  /** The namespaces' ServersTransport, which every function route names. */
+  transports: NamespaceTransports;
 }
 
 /** A write skipped because this replica is not (or no longer surely) the leader. */
@@ -47,14 +50,31 @@ export class Reconciler {
     const deployment = this.deps.caches.deployments.get(name, namespace);
     // Deleted, or being deleted: Kubernetes' garbage collector removes the children through their owner
     // references; writing them again would race it (a foreground deletion would never finish).
-    if (deployment === undefined || deployment.metadata?.deletionTimestamp != null) return undefined;
+    if (deployment === undefined || deployment.metadata?.deletionTimestamp != null) {
+      const inUse = this.deps.caches.deployments
+        .list(namespace)
+        .some((other) => other.metadata?.deletionTimestamp == null);
+      if (!inUse) this.assertLeading(`clean-up of namespace ${namespace}`);
+      await this.deps.transports.removeUnless(namespace, inUse);
+      return undefined;
+    }
     const claim = this.deps.claims.table.get(key);
     const names = claim === undefined ? [] : childNames(claim.spec);
-    const plan = planFunction(
-      deployment,
-      this.observe(namespace, deployment.metadata?.uid ?? '', new Set(names)),
-      this.claimState(key),
-    );
+    const uid = deployment.metadata?.uid ?? '';
+    const observed = this.observe(namespace, uid, new Set(names));
+    const plan = planFunction(deployment, observed, this.claimState(key));
+    // The route names the namespace's transport: it exists before the route is written, and stays while one is.
+    const routed =
+      plan.actions.some((a) => a.action === 'apply' && a.kind === 'IngressRoute') ||
+      (observed.IngressRoute ?? []).some(
+        (route) =>
+          route.metadata?.ownerReferences?.some((ref) => ref.uid === uid) === true &&
+          !plan.actions.some((a) => a.action === 'delete' && a.ref.kind === 'IngressRoute'),
+      );
+    if (routed) {
+      this.assertLeading(`the servers transport of namespace ${namespace}`);
+      await this.deps.transports.ensure(namespace);
+    }
     await this.execute(deployment, plan);
     return plan;
   }

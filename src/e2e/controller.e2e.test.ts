@@ -94,6 +94,29 @@ describe('the controller on the local cluster', () => {
     });
   });
 
+  it("names the namespace's one ServersTransport in every route, and puts it back when deleted by hand", async () => {
+    const transport = () => read('traefik.io/v1alpha1', 'ServersTransport', 'cloudbase-functions');
+    const written = await eventually('the servers transport', transport, 10_000);
+    expect((written as { spec?: unknown }).spec).toEqual({ forwardingTimeouts: { dialTimeout: '500ms' } });
+    const routed = (await route('hello')) as { spec?: { routes?: { services?: object[] }[] } } | undefined;
+    expect(routed?.spec?.routes?.[0]?.services?.[0]).toMatchObject({
+      serversTransport: 'cloudbase-functions',
+    });
+    await kube.objects.delete({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'ServersTransport',
+      metadata: { name: 'cloudbase-functions', namespace },
+    });
+    await eventually(
+      'the servers transport to come back',
+      async () => {
+        const now = await transport();
+        return now !== undefined && now.metadata?.uid !== written.metadata?.uid ? true : undefined;
+      },
+      15_000,
+    );
+  });
+
   it('gives a contested route to the first function and a Warning event to the second', async () => {
     await kube.objects.create(imageFunction(namespace, 'first', `/${namespace}/shared`, 0));
     await eventually('the first route', () => route('first'));
@@ -195,4 +218,16 @@ describe('the controller on the local cluster', () => {
     );
     expect(new Set(routes.map((r) => r.metadata?.name)).size).toBe(100);
   });
+
+  it("deletes the namespace's ServersTransport with its last function", async () => {
+    await kube.apps.deleteCollectionNamespacedDeployment({ namespace });
+    await eventually(
+      'the servers transport to go',
+      async () =>
+        (await read('traefik.io/v1alpha1', 'ServersTransport', 'cloudbase-functions')) === undefined
+          ? true
+          : undefined,
+      60_000,
+    );
+  }, 90_000);
 });

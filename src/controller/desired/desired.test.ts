@@ -5,7 +5,7 @@ import { functionUrl } from '../../contract/url.js';
 import {
   desiredIngressRoute,
   desiredRetry,
-  desiredServersTransport,
+  desiredNamespaceTransport,
   desiredStripPrefix,
   routeRule,
 } from './route.js';
@@ -67,12 +67,16 @@ describe('routeRule', () => {
   });
 });
 
-describe('desiredServersTransport', () => {
+describe('desiredNamespaceTransport', () => {
   it('bounds the connection to a server at 500 ms, so the retry middleware moves on from a vanished pod', () => {
-    expect(desiredServersTransport(spec({}), owner).toJSON()).toEqual({
+    expect(desiredNamespaceTransport('demo').toJSON()).toEqual({
       apiVersion: 'traefik.io/v1alpha1',
       kind: 'ServersTransport',
-      metadata: ownedMetadata('hello'),
+      metadata: {
+        name: 'cloudbase-functions',
+        namespace: 'demo',
+        labels: { 'app.kubernetes.io/managed-by': 'cloudbase' },
+      },
       spec: { forwardingTimeouts: { dialTimeout: '500ms' } },
     });
   });
@@ -91,7 +95,7 @@ describe('desiredIngressRoute and desiredStripPrefix', () => {
           {
             kind: 'Rule',
             match: '(Path(`/hello`) || PathPrefix(`/hello/`))',
-            services: [{ name: 'hello', port: 80, serversTransport: 'hello' }],
+            services: [{ name: 'hello', port: 80, serversTransport: 'cloudbase-functions' }],
             middlewares: [
               { name: 'hello-retry' },
               { name: 'hello-function' },

@@ -3,6 +3,7 @@ import { IngressRoute } from '@kubernetes-models/traefik/traefik.io/v1alpha1/Ing
 import { Middleware } from '@kubernetes-models/traefik/traefik.io/v1alpha1/Middleware';
 import { ServersTransport } from '@kubernetes-models/traefik/traefik.io/v1alpha1/ServersTransport';
 import { ActivatorHeader } from '../../contract/activator.js';
+import { Label, MANAGED_BY } from '../../contract/annotations.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import { childMetadata, type FunctionOwner } from './owner.js';
 import { SERVICE_PORT } from './service.js';
@@ -63,22 +64,25 @@ export function desiredRetry(spec: FunctionSpec, owner: FunctionOwner): Middlewa
   return middleware;
 }
 
-export function serversTransportName(spec: FunctionSpec): string {
-  return spec.name;
-}
+/**
+ * The namespace's one ServersTransport, which every function route there names: one object per namespace,
+ * not per function, since Traefik rebuilds on every object and a write costs the API server the same
+ * whatever it holds. The `cloudbase-` prefix is Cloudbase's, as for the names it injects into pods.
+ */
+export const NAMESPACE_TRANSPORT = 'cloudbase-functions';
 
 /**
  * How Traefik connects to the function's pods (and, at zero, to the activator): a connection that is not
- * established within {@link DIAL_TIMEOUT} (500 ms) fails, and the retry middleware sends the request to another
- * server, since nothing of it went out. Traefik's default waits 30 s, which a pod that vanished with its
- * network namespace (a crash, a force delete: no refusal ever comes back) costs every request Traefik sends
- * it until its next rebuild drops the address. On the pod network a connection takes well under a
- * millisecond.
+ * established within {@link DIAL_TIMEOUT} (500 ms) fails, and the retry middleware sends the request to
+ * another server, since nothing of it went out. Traefik's default waits 30 s, which a pod that vanished with
+ * its network namespace (a crash, a force delete: no refusal ever comes back) costs every request Traefik
+ * sends it until its next rebuild drops the address. On the pod network a connection takes well under a
+ * millisecond. Owned by no function: the controller deletes it with the namespace's last function.
  * https://doc.traefik.io/traefik/v3.6/routing/providers/kubernetes-crd/#kind-serverstransport
  */
-export function desiredServersTransport(spec: FunctionSpec, owner: FunctionOwner): ServersTransport {
+export function desiredNamespaceTransport(namespace: string): ServersTransport {
   const transport = new ServersTransport({
-    metadata: childMetadata(serversTransportName(spec), spec, owner),
+    metadata: { name: NAMESPACE_TRANSPORT, namespace, labels: { [Label.managedBy]: MANAGED_BY } },
     spec: { forwardingTimeouts: { dialTimeout: DIAL_TIMEOUT } },
   });
   transport.validate();
@@ -141,7 +145,7 @@ export function desiredIngressRoute(spec: FunctionSpec, owner: FunctionOwner): I
         {
           kind: 'Rule',
           match: routeRule(spec),
-          services: [{ name: spec.name, port: SERVICE_PORT, serversTransport: serversTransportName(spec) }],
+          services: [{ name: spec.name, port: SERVICE_PORT, serversTransport: NAMESPACE_TRANSPORT }],
           middlewares,
         },
       ],
