@@ -117,9 +117,9 @@ export async function startActivator(options: ActivatorOptions): Promise<Running
     // A peer that the proxies in front have known for a while takes the new requests: closing the listener
     // at once makes each new connection here refused, which Traefik's retry middleware (every function
     // route has one) sends to another server before any byte of the request went out. Nothing new is then
-    // held here, where a kill before the grace period ends would cut it. Without such a peer, keep serving
-    // until the endpoint change has reached the proxies, as the runtime does.
-    if (!(peers?.settled(SETTLED_PEER_MS) ?? false)) {
+    // held here, where a kill before the grace period ends would cut it. Without such a peer (none, or all
+    // going at once), keep serving until the endpoint change has reached the proxies, as the runtime does.
+    if (!((await peers?.staying(SETTLED_PEER_MS)) ?? false)) {
       logger.info({ drainMs: options.drainMs }, 'draining: no settled peer, serving while proxies catch up');
       await new Promise((resolve) => setTimeout(resolve, options.drainMs));
     } else logger.info('closing at once: a settled peer takes new requests');

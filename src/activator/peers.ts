@@ -37,10 +37,9 @@ export class PeerAges {
     for (const ip of current) if (!this.since.has(ip)) this.since.set(ip, now);
   }
 
-  /** Whether some peer has been serving for at least `ms`. */
-  settled(ms: number, now: number): boolean {
-    for (const since of this.since.values()) if (now - since >= ms) return true;
-    return false;
+  /** The peers that have been serving for at least `ms`. */
+  settled(ms: number, now: number): string[] {
+    return [...this.since].filter(([, since]) => now - since >= ms).map(([ip]) => ip);
   }
 }
 
@@ -78,9 +77,24 @@ export class ActivatorPeers {
     );
   }
 
-  /** Whether another replica has been serving for at least `ms` (see PeerAges). */
-  settled(ms: number): boolean {
-    return this.ages.settled(ms, performance.now());
+  /**
+   * Whether another replica has been serving for at least `ms` (see PeerAges) and is not being deleted
+   * itself. The pods are read, not the EndpointSlices: when all replicas go at once (an uninstall, a
+   * namespace deleted) each pod's deletion is recorded before the EndpointSlice controller marks it
+   * terminating. A failed read says no, which keeps this replica draining.
+   */
+  async staying(ms: number): Promise<boolean> {
+    const settled = this.ages.settled(ms, performance.now());
+    if (settled.length === 0) return false;
+    try {
+      const pods = await this.options.kube.core.listNamespacedPod({ namespace: this.options.namespace });
+      return pods.items.some(
+        (pod) => settled.includes(pod.status?.podIP ?? '') && pod.metadata?.deletionTimestamp == null,
+      );
+    } catch (err) {
+      this.options.logger.warn({ err }, 'cannot read the peer pods; draining');
+      return false;
+    }
   }
 
   stop(): Promise<void> {
