@@ -3,27 +3,14 @@ import type { V1Pod } from '@kubernetes/client-node';
 import pino from 'pino';
 import { ANNOUNCE_FORWARDED_HEADER } from '../contract/announce.js';
 import type { TokenPod } from '../kube/client.js';
+import { functionPodObject } from '../testing/function-pod.js';
 import { handleAnnounce, type AnnounceDeps } from './announce.js';
 import { PodDirectory } from './pods.js';
 
 const logger = pino({ level: 'silent' });
 const BODY = JSON.stringify({ uid: 'u1', ip: '10.1.0.5' });
 const AUTH = { authorization: 'Bearer tok' };
-const pendingPod: V1Pod = {
-  metadata: { uid: 'u1', namespace: 'demo', name: 'hello-1', labels: { 'cloudbase.dev/function': 'hello' } },
-  spec: {
-    containers: [
-      {
-        name: 'function',
-        ports: [
-          { name: 'http', containerPort: 8080 },
-          { name: 'admin', containerPort: 9090 },
-        ],
-      },
-    ],
-  },
-  status: { phase: 'Pending' },
-};
+const pendingPod: V1Pod = functionPodObject({ uid: 'u1', name: 'hello-1', phase: 'Pending' });
 const bound = (podUid: string, namespace = 'demo'): TokenPod => ({
   namespace,
   serviceAccount: 'default',

@@ -1,30 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { FunctionPod } from '../scaling/pods.js';
+import { functionPodObject } from '../testing/function-pod.js';
 import { PodDirectory } from './pods.js';
 
 const KEY = 'demo/hello';
 
 function pod(uid: string, ip: string | undefined, ready = false, namespace = 'demo'): V1Pod {
-  return {
-    metadata: { uid, namespace, name: `hello-${uid}`, labels: { 'cloudbase.dev/function': 'hello' } },
-    spec: {
-      containers: [
-        {
-          name: 'function',
-          ports: [
-            { name: 'http', containerPort: 8080 },
-            { name: 'admin', containerPort: 9090 },
-          ],
-        },
-      ],
-    },
-    status: {
-      phase: 'Pending',
-      ...(ip === undefined ? {} : { podIP: ip }),
-      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
-    },
-  };
+  return functionPodObject({ uid, namespace, phase: 'Pending', ready, ...(ip === undefined ? {} : { ip }) });
 }
 
 /** A probe that answers as `answer` says, recording what it was asked. */

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { createRuntimeMetrics } from '../runtime/http/metrics.js';
 import type { FunctionHandler } from '../runtime/model.js';
 import { startRuntime, type RunningRuntime } from '../runtime/server.js';
+import { functionPodObject } from '../testing/function-pod.js';
 import { PodDirectory } from './pods.js';
 import { createActivatorServer } from './server.js';
 import { ActivatorTally } from './tally.js';
@@ -53,30 +54,14 @@ async function gatedRuntime(
 }
 
 function podAt(httpPort: number, adminPort: number, ready = false): V1Pod {
-  return {
-    metadata: {
-      uid: `uid-${httpPort}`,
-      name: `hello-${httpPort}`,
-      namespace: 'demo',
-      labels: { 'cloudbase.dev/function': 'hello' },
-    },
-    spec: {
-      containers: [
-        {
-          name: 'function',
-          ports: [
-            { name: 'http', containerPort: httpPort },
-            { name: 'admin', containerPort: adminPort },
-          ],
-        },
-      ],
-    },
-    status: {
-      phase: 'Running',
-      podIP: '127.0.0.1',
-      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
-    },
-  };
+  return functionPodObject({
+    uid: `uid-${httpPort}`,
+    name: `hello-${httpPort}`,
+    ip: '127.0.0.1',
+    ready,
+    httpPort,
+    adminPort,
+  });
 }
 
 async function activator(options: { maxHeld?: number; holdTimeoutMs?: number } = {}) {

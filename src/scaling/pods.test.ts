@@ -1,34 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import { functionPodObject } from '../testing/function-pod.js';
 import { functionPod } from './pods.js';
 
-const pod = (
-  overrides: { ready?: boolean; ip?: string; deleting?: boolean; phase?: string } = {},
-): V1Pod => ({
-  metadata: {
+const pod = (overrides: { ready?: boolean; ip?: string; deleting?: boolean; phase?: string } = {}): V1Pod =>
+  functionPodObject({
     uid: 'u1',
-    namespace: 'demo',
     name: 'hello-abc',
-    labels: { 'cloudbase.dev/function': 'hello' },
-    ...(overrides.deleting ? { deletionTimestamp: new Date() } : {}),
-  },
-  spec: {
-    containers: [
-      {
-        name: 'function',
-        ports: [
-          { name: 'http', containerPort: 8080 },
-          { name: 'admin', containerPort: 9090 },
-        ],
-      },
-    ],
-  },
-  status: {
-    phase: overrides.phase ?? 'Running',
-    ...(overrides.ip === '' ? {} : { podIP: overrides.ip ?? '10.0.0.7' }),
-    conditions: [{ type: 'Ready', status: overrides.ready === false ? 'False' : 'True' }],
-  },
-});
+    ip: overrides.ip === '' ? undefined : (overrides.ip ?? '10.0.0.7'),
+    ready: overrides.ready ?? true,
+    ...(overrides.phase === undefined ? {} : { phase: overrides.phase }),
+    ...(overrides.deleting === undefined ? {} : { deleting: overrides.deleting }),
+  });
 
 describe('functionPod', () => {
   it('reads the addresses and readiness of a running pod', () => {
