@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { PeerAges } from './peers.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { PeerAges, peerStays, type PeerRead } from './peers.js';
 
 describe('PeerAges', () => {
   it('counts a peer settled only once it has served for the whole period, without a break', () => {
@@ -15,5 +16,33 @@ describe('PeerAges', () => {
     // A newer peer beside an old one: the old one settles it.
     ages.observe(['10.1.0.2', '10.1.0.3'], 11_500);
     expect(ages.settled(5000, 12_000)).toEqual(['10.1.0.2']);
+  });
+});
+
+describe('peerStays', () => {
+  const pod = (ip: string, deleting = false): V1Pod => ({
+    metadata: { name: `activator-${ip}`, ...(deleting ? { deletionTimestamp: new Date(0) } : {}) },
+    status: { podIP: ip },
+  });
+
+  it.each<[string, readonly string[], PeerRead, boolean]>([
+    ['a settled peer whose pod stays', ['10.1.0.2'], { pods: [pod('10.1.0.2')] }, true],
+    ['a settled peer whose pod is being deleted too', ['10.1.0.2'], { pods: [pod('10.1.0.2', true)] }, false],
+    ['only a peer that is not settled', ['10.1.0.2'], { pods: [pod('10.1.0.3')] }, false],
+    [
+      'a refused read (this pod force-deleted) and a settled peer the watch sees ready',
+      ['10.1.0.2'],
+      { failed: 'unauthorized', readyIps: ['10.1.0.2'] },
+      true,
+    ],
+    [
+      'a refused read and the settled peer no longer ready',
+      ['10.1.0.2'],
+      { failed: 'unauthorized', readyIps: [] },
+      false,
+    ],
+    ['any other failed read', ['10.1.0.2'], { failed: 'other', readyIps: ['10.1.0.2'] }, false],
+  ])('with %s says %s', (_case, settled, read, expected) => {
+    expect(peerStays(settled, read)).toBe(expected);
   });
 });

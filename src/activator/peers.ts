@@ -4,12 +4,12 @@
  * requests may wait in any replica. Terminating replicas that still serve are included: they still hold
  * requests while they drain.
  */
-import { ListWatch, Watch, type V1EndpointSlice } from '@kubernetes/client-node';
+import { ListWatch, Watch, type V1EndpointSlice, type V1Pod } from '@kubernetes/client-node';
 import { request } from 'node:http';
 import type { Logger } from 'pino';
 import { ANNOUNCE_FORWARDED_HEADER, ANNOUNCE_PATH } from '../contract/announce.js';
 import { activatorEndpoints, type ActivatorEndpoint } from '../contract/activator.js';
-import type { Kube } from '../kube/client.js';
+import { statusCode, type Kube } from '../kube/client.js';
 
 const FORWARD_TIMEOUT_MS = 1000;
 
@@ -41,6 +41,25 @@ export class PeerAges {
   settled(ms: number, now: number): string[] {
     return [...this.since].filter(([, since]) => now - since >= ms).map(([ip]) => ip);
   }
+}
+
+/** What the read of the peer pods gave: the pods, or how it failed and what the watch last saw as ready. */
+export type PeerRead =
+  { pods: readonly V1Pod[] } | { failed: 'unauthorized' | 'other'; readyIps: readonly string[] };
+
+/**
+ * Whether one of the settled peers takes new requests: its pod is not being deleted. A read refused as
+ * unauthorized means this pod's object is gone, which only a force deletion does (a graceful one keeps the
+ * object, and so its bound token, until the pod has stopped); the peers are then as the EndpointSlice watch
+ * last saw them: ready, not terminating. Any other failure says no, which keeps this replica draining.
+ * https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-token-volume
+ */
+export function peerStays(settled: readonly string[], read: PeerRead): boolean {
+  if ('pods' in read)
+    return read.pods.some(
+      (pod) => settled.includes(pod.status?.podIP ?? '') && pod.metadata?.deletionTimestamp == null,
+    );
+  return read.failed === 'unauthorized' && settled.some((ip) => read.readyIps.includes(ip));
 }
 
 export class ActivatorPeers {
@@ -79,22 +98,28 @@ export class ActivatorPeers {
 
   /**
    * Whether another replica has been serving for at least `ms` (see PeerAges) and is not being deleted
-   * itself. The pods are read, not the EndpointSlices: when all replicas go at once (an uninstall, a
-   * namespace deleted) each pod's deletion is recorded before the EndpointSlice controller marks it
-   * terminating. A failed read says no, which keeps this replica draining.
+   * itself (see peerStays). The pods are read, not only the EndpointSlices: when all replicas go at once
+   * (an uninstall, a namespace deleted) each pod's deletion is recorded before the EndpointSlice controller
+   * marks it terminating.
    */
   async staying(ms: number): Promise<boolean> {
     const settled = this.ages.settled(ms, performance.now());
     if (settled.length === 0) return false;
+    const readyIps = activatorEndpoints(this.informer.list(), 'ready').map((peer) => peer.ip);
+    let read: PeerRead;
     try {
       const pods = await this.options.kube.core.listNamespacedPod({ namespace: this.options.namespace });
-      return pods.items.some(
-        (pod) => settled.includes(pod.status?.podIP ?? '') && pod.metadata?.deletionTimestamp == null,
-      );
+      read = { pods: pods.items };
     } catch (err) {
-      this.options.logger.warn({ err }, 'cannot read the peer pods; draining');
-      return false;
+      read = { failed: statusCode(err) === 401 ? 'unauthorized' : 'other', readyIps };
+      this.options.logger.warn(
+        { err },
+        read.failed === 'unauthorized'
+          ? 'cannot read the peer pods: this pod was force-deleted (its token is refused); deciding from the EndpointSlice watch'
+          : 'cannot read the peer pods; draining',
+      );
     }
+    return peerStays(settled, read);
   }
 
   stop(): Promise<void> {

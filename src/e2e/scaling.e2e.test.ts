@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../testing/cluster.js';
+import {
+  clusterEnv,
+  clusterKube,
+  eventually,
+  followLogs,
+  kubectl,
+  testNamespace,
+} from '../testing/cluster.js';
 import {
   activatorAnnouncements,
   applyYaml,
@@ -33,6 +40,15 @@ async function status(name: string): Promise<number> {
   const response = await fetch(url(name));
   await response.arrayBuffer();
   return response.status;
+}
+
+/** `200`, or the status with when it came and what it said, so that a failure shows which hop refused. */
+async function outcome(name: string): Promise<string> {
+  const started = Date.now();
+  const response = await fetch(url(name));
+  const body = await response.text();
+  if (response.status === 200) return '200';
+  return `${response.status} after ${Date.now() - started} ms: ${body.slice(0, 160)}`;
 }
 
 async function atZero(name: string, timeoutMs = 120_000): Promise<void> {
@@ -191,8 +207,8 @@ describe('scaling', () => {
     });
     const victim = activators.items[0]!.metadata!.name!;
     await kubectl(['-n', 'cloudbase-system', 'delete', 'pod', victim, '--wait=false']);
-    const statuses = await Promise.all(Array.from({ length: 10 }, () => status('idle')));
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => outcome('idle')));
+    expect(outcomes.filter((o) => o !== '200')).toEqual([]);
   }, 300_000);
 
   // A crash: the pod object goes at once and the kubelet kills the process within its 2 s minimum grace.
@@ -231,6 +247,7 @@ describe('scaling', () => {
       labelSelector: 'app.kubernetes.io/name=cloudbase-activator',
     });
     const victim = activators.items[0]!.metadata!.name!;
+    const victimLog = followLogs('cloudbase-system', victim, env);
     const killed = await kubectl([
       '-n',
       'cloudbase-system',
@@ -244,12 +261,15 @@ describe('scaling', () => {
     // Past the kubelet's reaction to the deletion: a request it had already accepted was in flight there.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const delayed = (ms: number) =>
-      new Promise((resolve) => setTimeout(resolve, ms)).then(() => status('sleepy'));
-    const statuses = await Promise.all([
-      ...Array.from({ length: 10 }, () => status('sleepy')),
+      new Promise((resolve) => setTimeout(resolve, ms)).then(() => outcome('sleepy'));
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 10 }, () => outcome('sleepy')),
       ...Array.from({ length: 10 }, (_, i) => delayed((i + 1) * 300)),
     ]);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // On a failure, what the killed activator said last (how it shut down) is part of the report.
+    const failures = outcomes.filter((o) => o !== '200');
+    const said = victimLog.stop();
+    expect(failures.length === 0 ? [] : [...failures, `the killed activator's log:\n${said}`]).toEqual([]);
   }, 300_000);
 
   it('routes a warm function straight to its pods: the activator is not among its servers', async () => {

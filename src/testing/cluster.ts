@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -60,6 +60,29 @@ export async function kubectl(
       stderr: failure.stderr ?? '',
     };
   }
+}
+
+/**
+ * Follows a pod's log from now on (`kubectl logs -f`), for a test that is about to end the pod: once the pod
+ * is gone its log is too. `stop()` ends the follow and gives what was written.
+ */
+export function followLogs(
+  namespace: string,
+  pod: string,
+  env: ClusterEnv = clusterEnv(),
+): { stop(): string } {
+  const child = spawn(env.kubectl, ['--kubeconfig', env.kubeconfig, '-n', namespace, 'logs', '-f', pod], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  return {
+    stop: () => {
+      child.kill();
+      return text;
+    },
+  };
 }
 
 /** Polls `check` until it returns a value (not undefined) or the time is up; the error names what was awaited. */
