@@ -82,6 +82,65 @@ describe('mutate', () => {
     });
   });
 
+  describe('when the function is built into an image (Cloudbase has a registry)', () => {
+    const config = { ...TEST_CONFIG, registry: 'registry.test/functions' };
+    const PINNED = `registry.test/functions/demo/hello@sha256:${'d'.repeat(64)}`;
+    const built = { 'cloudbase.dev/image': PINNED, 'cloudbase.dev/build-input': 'e'.repeat(64) };
+    const withRegistry = (deployment: V1Deployment): V1Deployment => {
+      const { response } = mutate(admissionRequest(deployment), config, { now: NOW });
+      expect(response.allowed).toBe(true);
+      const operations = decodePatch(response.patch) as jsonPatch.Operation[];
+      return jsonPatch.applyPatch(structuredClone(deployment), operations, true, false).newDocument;
+    };
+
+    it('pauses the Deployment until its first image exists, so no pod runs unbuilt code', () => {
+      expect(withRegistry(minimalFunction()).spec!.paused).toBe(true);
+    });
+
+    it('runs the built image with the code in it: no build container, no source volume, unpaused', () => {
+      const paused = withRegistry(minimalFunction());
+      paused.metadata!.annotations = { ...paused.metadata!.annotations, ...built };
+      const admitted = withRegistry(paused);
+      expect(admitted.spec!.paused).toBeUndefined();
+      const podSpec = admitted.spec!.template.spec!;
+      expect(podSpec.initContainers).toBeUndefined();
+      expect((podSpec.volumes ?? []).map((v) => v.name)).toEqual(['cloudbase-tmp']);
+      const container = podSpec.containers[0]!;
+      expect(container.image).toBe(PINNED);
+      const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+      expect(env).toMatchObject({ CLOUDBASE_WORKSPACE: '/workspace' });
+      expect(env.CLOUDBASE_SOURCE).toBeUndefined();
+    });
+
+    it('is idempotent on the built image', () => {
+      const once = withRegistry(minimalFunction(built));
+      expect(withRegistry(structuredClone(once))).toEqual(once);
+    });
+
+    it('builds in the pod as before when the function says cloudbase.dev/build: pod', () => {
+      const admitted = withRegistry(minimalFunction({ 'cloudbase.dev/build': 'pod', ...built }));
+      expect(admitted.spec!.paused).toBeUndefined();
+      expect(admitted.spec!.template.spec!.containers[0]!.image).toBe(IMAGE_22);
+      expect(admitted.spec!.template.spec!.initContainers?.map((c) => c.name)).toEqual(['cloudbase-build']);
+    });
+
+    it('goes back to the runtime image and the pod build when the function leaves image builds', () => {
+      const imageBuilt = withRegistry(minimalFunction(built));
+      imageBuilt.metadata!.annotations!['cloudbase.dev/build'] = 'pod';
+      const admitted = withRegistry(imageBuilt);
+      expect(admitted.spec!.template.spec!.containers[0]!.image).toBe(IMAGE_22);
+      expect(admitted.spec!.template.spec!.initContainers?.map((c) => c.name)).toEqual(['cloudbase-build']);
+    });
+
+    it('ignores an image annotation that is not a pinned digest (a hand edit), staying paused', () => {
+      const admitted = withRegistry(
+        minimalFunction({ ...built, 'cloudbase.dev/image': 'registry.test/functions/demo/hello:latest' }),
+      );
+      expect(admitted.spec!.paused).toBe(true);
+      expect(admitted.spec!.template.spec!.containers[0]!.image).toBe(IMAGE_22);
+    });
+  });
+
   describe('when given a minimal function', () => {
     it('injects labels, selector, volumes, build steps and a complete function container', () => {
       expect(admit(minimalFunction())).toEqual({

@@ -70,6 +70,22 @@ describe('validate', () => {
     });
   });
 
+  it('denies an image build when Cloudbase has no registry, naming the flag and the way out', () => {
+    const request = admissionRequest(mutated(minimalFunction({ 'cloudbase.dev/build': 'image' })));
+    const outcome = validate(request);
+    expect(outcome.decision).toBe('denied');
+    expect(outcome.response.status?.message).toBe(
+      'cloudbase.dev/build=image needs a registry to push the function\'s image to, and this Cloudbase was installed without one (controller flag --registry); use cloudbase.dev/build=pod, or install Cloudbase with its registry (README, "Image builds")',
+    );
+  });
+
+  it('allows an image build when Cloudbase has a registry', () => {
+    const request = admissionRequest(mutated(minimalFunction({ 'cloudbase.dev/build': 'image' })));
+    expect(validate(request, undefined, new Date(), { registry: 'registry.test/f' }).decision).toBe(
+      'allowed',
+    );
+  });
+
   it('denies a function the mutating webhook never saw', () => {
     const deployment = minimalFunction();
     deployment.spec!.template.spec!.containers = [{ name: 'app', image: 'x:1' }];

@@ -21,6 +21,7 @@ export const Annotation = {
   concurrency: 'cloudbase.dev/concurrency',
   scaleToZeroAfter: 'cloudbase.dev/scale-to-zero-after',
   scaleWindow: 'cloudbase.dev/scale-window',
+  build: 'cloudbase.dev/build',
 } as const;
 
 /** Annotations Cloudbase itself writes on a function (status a user reads with kubectl). */
@@ -31,6 +32,15 @@ export const StatusAnnotation = {
    * by the mutating webhook (a user's value is replaced), read by route ownership (src/routing/claim.ts).
    */
   claim: 'cloudbase.dev/claim',
+  /** `Building`, `Succeeded` or `Failed`: the last image build's state (`cloudbase.dev/build: image`). */
+  buildStatus: 'cloudbase.dev/build-status',
+  /**
+   * The image the function runs, `<registry>/<namespace>/<function>@sha256:...`, with the build input it was
+   * built from (src/contract/build.ts): written by the controller once a build has pushed it.
+   */
+  image: 'cloudbase.dev/image',
+  /** The build input's key (src/contract/build.ts buildKey) that `cloudbase.dev/image` was built from. */
+  buildInput: 'cloudbase.dev/build-input',
 } as const;
 
 /** Every `cloudbase.dev/*` key Cloudbase knows; any other key under the prefix earns a warning. */

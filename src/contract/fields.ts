@@ -3,9 +3,11 @@ import {
   MAX_SCALE_LIMIT,
   MAX_SCALE_WINDOW_MS,
   MIN_SCALE_WINDOW_MS,
+  BUILDS,
   RUNTIMES,
   SIGNATURES,
   TRIGGERS,
+  type Build,
   type FunctionHandler,
   type FunctionSource,
   type Runtime,
@@ -50,6 +52,8 @@ export function parseFunctionName(value: string, deploymentName: string): FieldR
 }
 
 export const parseRuntime = (value: string): FieldResult<Runtime> => oneOf(RUNTIMES, 'runtime', value);
+export const parseBuild = (value: string): FieldResult<Build> => oneOf(BUILDS, 'build', value);
+
 export const parseSignature = (value: string): FieldResult<Signature> =>
   oneOf(SIGNATURES, 'signature', value);
 

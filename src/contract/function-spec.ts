@@ -19,6 +19,13 @@ export const DEFAULT_SIGNATURE: Signature = 'fetch';
 export const TRIGGERS = ['http'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
+/**
+ * Where a function's code and dependencies are put together: `pod`, by a build init container in every pod
+ * (fetch, `npm ci`); `image`, once, by a build Job that pushes an image to the installation's registry.
+ */
+export const BUILDS = ['pod', 'image'] as const;
+export type Build = (typeof BUILDS)[number];
+
 export const DEFAULT_HANDLER = 'index.js';
 export const DEFAULT_ENTRYPOINTS: readonly string[] = ['web'];
 
@@ -92,6 +99,11 @@ export interface FunctionSpec {
   /** Per-request timeout in milliseconds; absent means the runtime's default (30 s). */
   timeoutMs?: number;
   scaling: FunctionScaling;
+  /**
+   * `cloudbase.dev/build` as given; absent means the installation's default (`image` with a registry, else
+   * `pod`), which contract/build.ts resolves. Never set for a source that is already an image.
+   */
+  build?: Build;
 }
 
 /** `<module path>[#<export>]`, the form of `cloudbase.dev/handler` and of the runtime's `CLOUDBASE_HANDLER`. */

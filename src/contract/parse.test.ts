@@ -112,6 +112,16 @@ describe('parseFunctionSpec', () => {
   });
 
   it.each([
+    [{}, undefined],
+    [{ 'cloudbase.dev/build': 'pod' }, 'pod'],
+    [{ 'cloudbase.dev/build': 'image' }, 'image'],
+  ])('reads the build %j as %s (absent: the installation decides)', (overrides, expected) => {
+    const result = parseFunctionSpec(input({ ...minimal, ...overrides }));
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.spec.build).toBe(expected);
+  });
+
+  it.each([
     ['/', '/'],
     ['/a/b/', '/a/b'],
     ["/a-b_c.d~e/%20/x:y@z/$&'()*+,;=", "/a-b_c.d~e/%20/x:y@z/$&'()*+,;="],
@@ -371,6 +381,18 @@ describe('parseFunctionSpec', () => {
         { 'cloudbase.dev/entrypoints': 'web,,websecure' },
         [
           'cloudbase.dev/entrypoints="web,,websecure" has an empty entrypoint name; use e.g. web or web,websecure',
+        ],
+      ],
+      [
+        'the build is not one Cloudbase knows',
+        { 'cloudbase.dev/build': 'kaniko' },
+        ['cloudbase.dev/build="kaniko" is not a supported build; use one of pod, image'],
+      ],
+      [
+        'a source that is an image is to be built',
+        { 'cloudbase.dev/source': 'image', 'cloudbase.dev/build': 'image' },
+        [
+          'cloudbase.dev/build="image" builds a function\'s source, and cloudbase.dev/source=image says the code is in the container\'s image already; remove cloudbase.dev/build',
         ],
       ],
     ])('when %s, says so', (_case, overrides, expected) => {

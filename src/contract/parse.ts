@@ -11,12 +11,14 @@ import {
   DEFAULT_SIGNATURE,
   RUNTIMES,
   RUNTIME_END_OF_LIFE,
+  type Build,
   type FunctionScaling,
   type FunctionSource,
   type FunctionSpec,
   type Runtime,
 } from './function-spec.js';
 import {
+  parseBuild,
   parseConcurrency,
   parseEntrypoints,
   parseMaxScale,
@@ -99,6 +101,8 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
   const entrypoints = read(Annotation.entrypoints, parseEntrypoints, [...DEFAULT_ENTRYPOINTS]);
   const timeoutMs = read<number | undefined>(Annotation.timeout, parseTimeout, undefined);
   const scaling = readScaling(annotations, read, errors);
+  const build = read<Build | undefined>(Annotation.build, parseBuild, undefined);
+  if (build !== undefined && source?.kind === 'image') errors.push(nothingToBuild(annotations));
 
   if (signature === 'kubeless' && handler.exportName === undefined)
     errors.push(kubelessNeedsExport(annotations));
@@ -121,8 +125,20 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
       route,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       scaling,
+      ...(build === undefined ? {} : { build }),
     },
     warnings,
+  };
+}
+
+/** A source that is an image already has nothing to build, in a pod or in a Job. */
+function nothingToBuild(annotations: Readonly<Record<string, string>>): FieldError {
+  const key = Annotation.build;
+  const value = annotations[key];
+  return {
+    annotation: key,
+    value,
+    message: `${key}=${JSON.stringify(value)} builds a function's source, and ${Annotation.source}=image says the code is in the container's image already; remove ${key}`,
   };
 }
 

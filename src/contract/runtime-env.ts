@@ -60,6 +60,10 @@ export const RuntimeEnv = {
   podIp: 'CLOUDBASE_POD_IP',
   /** This pod's UID, from the downward API (`metadata.uid`): `/readyz` answers it, so a prober knows whom it reached. */
   podUid: 'CLOUDBASE_POD_UID',
+  /** The image build's output folder, where its steps leave the layers for the assembler (build Job only). */
+  buildOut: 'CLOUDBASE_BUILD_OUT',
+  /** What the dependencies layer sits on (base image, builder version): part of its key (build Job only). */
+  buildSalt: 'CLOUDBASE_BUILD_SALT',
 } as const;
 
 /**
@@ -116,7 +120,35 @@ export const PodLayout = {
 } as const;
 
 /** Subcommands of `cloudbase-runtime`. */
-export type RuntimeStep = 'serve' | 'fetch' | 'install' | 'build' | 'await-ready';
+export type RuntimeStep =
+  | 'serve'
+  | 'fetch'
+  | 'install'
+  | 'build'
+  | 'await-ready'
+  /** The image build Job's steps (src/builder/job.ts, src/workspace/layers.ts). */
+  | 'deps-key'
+  | 'layers';
+
+/**
+ * Paths inside a build Job's pod: one emptyDir at `root`, holding the workspace (its last path segment is
+ * the folder the image has the code in, PodLayout.workspaceDir) and the steps' output.
+ */
+export const BuildLayout = {
+  root: '/build',
+  workspaceDir: '/build/workspace',
+  outDir: '/build/out',
+} as const;
+
+/** The files a build Job's steps leave each other in BuildLayout.outDir. */
+export const LayerFile = {
+  /** Hex sha256 naming the dependencies layer; absent when the function has no lockfile. */
+  depsKey: 'deps-key',
+  /** Written by the cache check when the registry has the dependencies image: its digest. */
+  depsCached: 'deps-cached',
+  deps: 'deps.tar',
+  code: 'code.tar',
+} as const;
 
 /** `CLOUDBASE_SOURCE` for a ConfigMap source: the webhook writes it, the build and the runtime read it. */
 export function configMapSourceValue(configMapName: string): string {

@@ -25,6 +25,9 @@ import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { CHILD_KINDS } from './plan.js';
 import { WorkQueue } from './queue.js';
 import { NotLeadingError, Reconciler } from './reconciler.js';
+import { FunctionBuilds } from './builds.js';
+import type { BuildSettings } from '../builder/job.js';
+import type { Runtime } from '../contract/function-spec.js';
 
 export interface ControllerOptions {
   kube: Kube;
@@ -42,6 +45,8 @@ export interface ControllerOptions {
   activatorService?: ServiceRef;
   /** Traefik's API, where the activator is confirmed as a function's route before its last pod goes. */
   traefikApi?: ServicePortRef;
+  /** Image builds (`--registry`): where images go, how they are assembled, and what they are built on. */
+  builds?: { settings: BuildSettings; runtimeImages: Readonly<Record<Runtime, string>> };
 }
 
 /**
@@ -66,7 +71,9 @@ export class FunctionController {
   private generation = 0;
 
   constructor(private readonly options: ControllerOptions) {
-    this.caches = createCaches(options.kube, options.activatorService);
+    this.caches = createCaches(options.kube, options.activatorService, {
+      builds: options.builds !== undefined,
+    });
     this.metrics = createControllerMetrics(options.registry);
     this.events = new EventRecorder(options.kube, options.identity, options.logger);
     this.reconciler = new Reconciler({
@@ -77,6 +84,21 @@ export class FunctionController {
       logger: options.logger,
       isLeading: () => this.elector.isLeader,
       transports: new NamespaceTransports(options.kube, this.caches.transports, options.logger),
+      ...(options.builds === undefined || this.caches.jobs === undefined
+        ? {}
+        : {
+            builds: new FunctionBuilds({
+              kube: options.kube,
+              jobs: this.caches.jobs,
+              events: this.events,
+              logger: options.logger.child({ component: 'builder' }),
+              settings: options.builds.settings,
+              runtimeImages: options.builds.runtimeImages,
+              assertLeading: (what) => {
+                if (!this.elector.isLeader) throw new NotLeadingError(what);
+              },
+            }),
+          }),
     });
     this.autoscaler = new Autoscaler({
       deployments: () => this.caches.deployments.list(),
@@ -149,6 +171,8 @@ export class FunctionController {
     this.watchDeployments();
     this.watchNamespaces();
     for (const kind of CHILD_KINDS) this.watchChildren(this.caches.children[kind]);
+    // A build Job's progress re-queues the function that owns it.
+    if (this.caches.jobs !== undefined) this.watchChildren(this.caches.jobs);
     // A namespace's transport edited or deleted by hand: its functions' reconciles write it again.
     this.caches.transports.on('delete', (transport) => {
       for (const deployment of this.caches.deployments.list(transport.metadata?.namespace))
@@ -207,7 +231,7 @@ export class FunctionController {
   }
 
   /** A change to a child (a hand edit or delete) re-queues the function that owns it. */
-  private watchChildren(cache: FunctionCaches['children']['Service']): void {
+  private watchChildren(cache: Pick<FunctionCaches['children']['Service'], 'on'>): void {
     const enqueueOwner = (object: KubernetesObject): void => {
       const owner = object.metadata?.ownerReferences?.find(
         (ref) => ref.controller === true && ref.kind === 'Deployment',

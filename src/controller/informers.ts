@@ -9,10 +9,12 @@ import {
   type V1Deployment,
   type V1Namespace,
   type V1EndpointSlice,
+  type V1Job,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Label, MANAGED_BY } from '../contract/annotations.js';
+import { BuildLabel } from '../builder/labels.js';
 import { describeApiError, type Kube } from '../kube/client.js';
 import { jitteredBackoff, WATCH_BACKOFF } from './backoff.js';
 import { SLICE_MANAGED_BY_LABEL, SLICE_MANAGER } from './desired/activator-slice.js';
@@ -21,6 +23,7 @@ import {
   slimChild,
   slimDeployment,
   slimEndpointSlice,
+  slimJob,
   slimNamespace,
   slimPod,
   type Slimmer,
@@ -37,6 +40,8 @@ export interface FunctionCaches {
   transports: Cache<KubernetesObject>;
   /** Function pods (the label the webhook puts on the template): the autoscaler reads their stats. */
   pods: Cache<V1Pod>;
+  /** With a registry: the build Jobs Cloudbase started (src/builder), by their label. */
+  jobs?: Cache<V1Job>;
   /** With an activator: its Service's EndpointSlices, and the activator slices Cloudbase wrote. */
   activator?: { endpoints: Cache<V1EndpointSlice>; slices: Cache<V1EndpointSlice> };
   /** Every cache with its name and health, for startCaches. */
@@ -238,7 +243,11 @@ export interface ServiceRef {
   service: string;
 }
 
-export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches {
+export function createCaches(
+  kube: Kube,
+  activator?: ServiceRef,
+  options: { builds?: boolean } = {},
+): FunctionCaches {
   const watch = new Watch(kube.config);
   const watched: WatchedCache[] = [];
   const add: AddCache = <T extends KubernetesObject>(source: Omit<CacheSource<T>, 'watch'>): Cache<T> => {
@@ -261,8 +270,19 @@ export function createCaches(kube: Kube, activator?: ServiceRef): FunctionCaches
       slim: slimChild,
     });
   const activatorCaches = activator === undefined ? undefined : createActivatorCaches(kube, activator, add);
+  const jobs =
+    options.builds === true
+      ? add<V1Job>({
+          name: 'jobs',
+          path: '/apis/batch/v1/jobs',
+          list: () => kube.batch.listJobForAllNamespaces({ labelSelector: BuildLabel.function }),
+          labelSelector: BuildLabel.function,
+          slim: slimJob,
+        })
+      : undefined;
   return {
     ...(activatorCaches === undefined ? {} : { activator: activatorCaches }),
+    ...(jobs === undefined ? {} : { jobs }),
     deployments: add<V1Deployment>({
       name: 'deployments',
       path: '/apis/apps/v1/deployments',

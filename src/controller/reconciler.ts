@@ -1,6 +1,8 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { applyObject, deleteIfExists, mergePatch, type Kube } from '../kube/client.js';
+import { parseFunctionSpec } from '../contract/parse.js';
+import type { FunctionBuilds } from './builds.js';
 import type { ClaimTracker } from './claims.js';
 import type { EventRecorder } from './events.js';
 import type { NamespaceTransports } from './namespace-transports.js';
@@ -28,6 +30,8 @@ export interface ReconcilerDeps {
   isLeading: () => boolean;
   /** The namespaces' ServersTransport, which every function route names. */
   transports: NamespaceTransports;
+  /** Image builds, when Cloudbase has a registry. */
+  builds?: FunctionBuilds;
 }
 
 /** A write skipped because this replica is not (or no longer surely) the leader. */
@@ -76,6 +80,14 @@ export class Reconciler {
       await this.deps.transports.ensure(namespace);
     }
     await this.execute(deployment, plan);
+    if (this.deps.builds !== undefined) {
+      const parsed = parseFunctionSpec({
+        annotations: deployment.metadata?.annotations,
+        name,
+        namespace,
+      });
+      if (parsed.ok) await this.deps.builds.reconcile(deployment, parsed.spec);
+    }
     return plan;
   }
 

@@ -81,3 +81,17 @@ const ENDPOINT_SLICE_FIELDS = new Set([
   'endpoints',
   'ports',
 ]);
+
+/**
+ * A build Job: metadata (its input is an annotation, its owner a reference), status (its conditions and
+ * times) and its deadline; the pod template, most of its size, is the builder's and never read back.
+ */
+export const slimJob: Slimmer = (object) => {
+  slimMetadata(object);
+  const deadline = (object as { spec?: { activeDeadlineSeconds?: number } }).spec?.activeDeadlineSeconds;
+  keepOnly(object, JOB_FIELDS);
+  (object as { spec?: unknown }).spec = deadline === undefined ? {} : { activeDeadlineSeconds: deadline };
+  return object;
+};
+
+const JOB_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'status']);

@@ -3,6 +3,7 @@ import {
   ApiException,
   AppsV1Api,
   AuthenticationV1Api,
+  BatchV1Api,
   type Cluster,
   CoordinationV1Api,
   CoreV1Api,
@@ -30,6 +31,7 @@ export interface Kube {
   config: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
+  batch: BatchV1Api;
   coordination: CoordinationV1Api;
   custom: CustomObjectsApi;
   discovery: DiscoveryV1Api;
@@ -64,6 +66,7 @@ function clientsOf(config: KubeConfig, cluster: Cluster): Kube {
     config,
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
+    batch: new BatchV1Api(configuration),
     coordination: new CoordinationV1Api(configuration),
     custom: new CustomObjectsApi(configuration),
     discovery: new DiscoveryV1Api(configuration),

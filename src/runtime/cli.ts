@@ -1,15 +1,15 @@
 /**
- * `cloudbase-runtime <serve|fetch|install|build|await-ready>`: the runtime image's one executable; the webhook
- * runs `build` (fetch, then install) as the init container, `serve` as the function container and
- * `await-ready` as its postStart hook. Each step imports its own modules when it runs, so `serve` does not
+ * `cloudbase-runtime <serve|fetch|install|build|await-ready|deps-key|layers>`: the runtime image's one
+ * executable; the webhook runs `build` (fetch, then install) as the init container, `serve` as the function
+ * container and `await-ready` as its postStart hook; an image build Job runs `fetch`, `deps-key` and `layers`. Each step imports its own modules when it runs, so `serve` does not
  * pay for the build's (tar, npm) at every cold start.
  */
 import type { RuntimeStep } from '../contract/runtime-env.js';
 import { failureLine, writeTerminationMessage } from '../workspace/failure.js';
-import { RuntimeEnv } from '../contract/runtime-env.js';
+import { BuildLayout, PodLayout, RuntimeEnv } from '../contract/runtime-env.js';
 
 export const USAGE =
-  'usage: cloudbase-runtime <serve|fetch|install|build|await-ready>   (configured by CLOUDBASE_* environment variables)';
+  'usage: cloudbase-runtime <serve|fetch|install|build|await-ready|deps-key|layers>   (configured by CLOUDBASE_* environment variables)';
 
 export interface CliIO {
   stderr: (line: string) => void;
@@ -21,12 +21,17 @@ type Step = Exclude<RuntimeStep, 'build'>;
 const STEPS: Record<Step, (env: NodeJS.ProcessEnv) => Promise<number>> = {
   serve: async (env) => (await import('./serve.js')).serve(env),
   fetch: async (env) => (await (await import('../workspace/fetch.js')).fetchSource(env), 0),
-  install: async (env) => (
-    await (
-      await import('../workspace/install.js')
-    ).install(env[RuntimeEnv.workspace]?.trim() || '/workspace'),
-    0
-  ),
+  install: async (env) => (await (await import('../workspace/install.js')).install(workspaceOf(env)), 0),
+  'deps-key': async (env) => {
+    const { writeDependenciesKey } = await import('../workspace/layers.js');
+    await writeDependenciesKey(workspaceOf(env), buildOutOf(env), env[RuntimeEnv.buildSalt] ?? '');
+    return 0;
+  },
+  layers: async (env) => {
+    const { buildLayers } = await import('../workspace/layers.js');
+    await buildLayers(workspaceOf(env), buildOutOf(env));
+    return 0;
+  },
   // Never fails: a failed postStart hook would make the kubelet kill the container.
   'await-ready': async (env) => (await (await import('./await-ready.js')).awaitReady(env), 0),
 };
@@ -38,7 +43,13 @@ const SEQUENCES: Record<RuntimeStep, readonly Step[]> = {
   install: ['install'],
   build: ['fetch', 'install'],
   'await-ready': ['await-ready'],
+  'deps-key': ['deps-key'],
+  layers: ['layers'],
 };
+
+const workspaceOf = (env: NodeJS.ProcessEnv): string =>
+  env[RuntimeEnv.workspace]?.trim() || PodLayout.workspaceDir;
+const buildOutOf = (env: NodeJS.ProcessEnv): string => env[RuntimeEnv.buildOut]?.trim() || BuildLayout.outDir;
 
 /** Runs one step and resolves with the process exit code: 0 done, 1 failed (one line on stderr), 2 usage. */
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIO): Promise<number> {

@@ -87,7 +87,9 @@ export function buildWebhookApp(options: WebhookAppOptions): FastifyInstance {
       await readAdmissionFacts(review.request!, options.configMapKeys, options.routeClaims),
     ),
   );
-  admit('validate', (review) => validate(review.request!, options.routeClaims));
+  admit('validate', (review) =>
+    validate(review.request!, options.routeClaims, new Date(), { registry: options.injection.registry }),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>

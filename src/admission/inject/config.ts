@@ -12,6 +12,11 @@ export interface InjectionConfig {
    * 0, so that changing min-scale never rolls a function's pods.
    */
   activatorUrl?: string;
+  /**
+   * The registry function images are built into (`--registry`, contract/build.ts): with one, functions
+   * build into images unless they say `cloudbase.dev/build: pod`.
+   */
+  registry?: string;
 }
 
 /**

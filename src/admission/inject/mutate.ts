@@ -1,11 +1,13 @@
 import type {
   V1Container,
   V1Deployment,
+  V1DeploymentSpec,
   V1ObjectMeta,
   V1PodSpec,
   V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { Label, MANAGED_BY, StatusAnnotation } from '../../contract/annotations.js';
+import { builtImageOf, resolveBuild } from '../../contract/build.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import type { AdmissionFacts, InjectionConfig } from './config.js';
 import { completeFunctionContainer } from './function-container.js';
@@ -41,7 +43,12 @@ export function injectFunction(
   facts: AdmissionFacts,
   status: FunctionStatus,
 ): void {
-  const layout = sourceLayout(spec, facts.configMapKeys);
+  // An image-built function runs its last built image, which holds the code: for the pod, its source is
+  // that image. Before the first image exists, the Deployment is paused: no pod runs unbuilt code.
+  const imageBuild = resolveBuild(spec, config.registry) === 'image';
+  const built = imageBuild ? builtImageOf(deployment.metadata?.annotations) : undefined;
+  const runSpec: FunctionSpec = built === undefined ? spec : { ...spec, source: { kind: 'image' } };
+  const layout = sourceLayout(runSpec, facts.configMapKeys);
   const labels = { [Label.function]: spec.name, [Label.managedBy]: MANAGED_BY };
   deployment.metadata = withLabels(deployment.metadata, labels);
   // Written here, the controller need not patch every new function (a write that also wakes every
@@ -52,6 +59,7 @@ export function injectFunction(
   else metadataAnnotations[StatusAnnotation.url] = status.url;
   deployment.metadata.annotations = metadataAnnotations;
   const deploymentSpec = (deployment.spec ??= { selector: {}, template: {} });
+  if (imageBuild) pauseUntilBuilt(deploymentSpec, built !== undefined);
   // apps/v1 requires a selector; a minimal function leaves it to us. One the user wrote is kept (it is immutable).
   // Go encodes an unset selector as null, so null and absent are the same here.
   if (deploymentSpec.selector == null || isEmptySelector(deploymentSpec.selector)) {
@@ -61,25 +69,35 @@ export function injectFunction(
   template.metadata = withLabels(template.metadata, labels);
   const podSpec: V1PodSpec = (template.spec ??= { containers: [] });
 
-  const runtimeImage = config.runtimeImages[spec.runtime];
+  const runtimeImage = built?.image ?? config.runtimeImages[spec.runtime];
   const announces = config.activatorUrl !== undefined;
   podSpec.volumes = reconcileOwned(
     podSpec.volumes,
-    desiredVolumes(spec, layout, announces),
+    desiredVolumes(runSpec, layout, announces),
     INJECTED_VOLUMES,
   );
   podSpec.initContainers = placeOwnedFirst(
     podSpec.initContainers,
-    desiredInitContainers(spec, layout, runtimeImage),
+    desiredInitContainers(runSpec, layout, runtimeImage),
   );
   if (podSpec.initContainers.length === 0) delete podSpec.initContainers;
 
   const container = functionContainer(podSpec);
   const image = chooseImage(template.metadata, container, spec, runtimeImage);
-  completeFunctionContainer(container, spec, layout, podSpec, image, config.activatorUrl);
-  completePodSpec(podSpec, spec, container);
+  completeFunctionContainer(container, runSpec, layout, podSpec, image, config.activatorUrl);
+  completePodSpec(podSpec, runSpec, container);
   const annotations = (template.metadata.annotations ??= {});
   annotations[DEFAULT_CONTAINER_ANNOTATION] ??= Injected.functionContainer;
+}
+
+/**
+ * `spec.paused` is Cloudbase's for an image-built function: paused while it has no image (the Deployment
+ * controller then makes no ReplicaSet, so scaling from zero starts nothing), unpaused once it has one.
+ * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#pausing-and-resuming-a-deployment
+ */
+function pauseUntilBuilt(deploymentSpec: V1DeploymentSpec, built: boolean): void {
+  if (built) delete deploymentSpec.paused;
+  else deploymentSpec.paused = true;
 }
 
 function withLabels(metadata: V1ObjectMeta | undefined, labels: Record<string, string>): V1ObjectMeta {

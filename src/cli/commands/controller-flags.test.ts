@@ -91,4 +91,39 @@ describe('parseControllerFlags', () => {
       parseControllerFlags(['--manage-certificates'], { ...inCluster, CLOUDBASE_RUNTIME_IMAGES: 'python=x' }),
     ).toThrow('"python=x"');
   });
+
+  it('builds nothing into images without --registry', () => {
+    const flags = parseControllerFlags(['--manage-certificates'], inCluster);
+    expect(flags.builds).toBeUndefined();
+    expect(flags.webhook?.injection.registry).toBeUndefined();
+  });
+
+  it('--registry: image builds there, told to the webhook too, with the default assembler and deadline', () => {
+    const flags = parseControllerFlags(
+      ['--manage-certificates', '--registry', 'registry.example.com/functions/', '--registry-insecure'],
+      inCluster,
+    );
+    expect(flags.builds).toEqual({
+      registry: 'registry.example.com/functions',
+      insecure: true,
+      assemblerImage: 'ghcr.io/cloudbase-dev/assembler:0.1.0',
+      deadlineSeconds: 600,
+    });
+    expect(flags.webhook?.injection.registry).toBe('registry.example.com/functions');
+  });
+
+  it.each([
+    [
+      ['--registry', 'https://registry.example.com'],
+      /--registry="https:\/\/registry.example.com" is not a registry/,
+    ],
+    [['--registry-insecure'], /give --registry too/],
+    [['--registry', 'r.example.com', '--build-deadline-seconds', '5'], /build-deadline-seconds/],
+    [
+      ['--registry', 'r.example.com', '--assembler-image', 'a b'],
+      /--assembler-image "a b": expected an image/,
+    ],
+  ])('refuses %j, saying why', (argv, message) => {
+    expect(() => parseControllerFlags(argv, inCluster)).toThrow(message);
+  });
 });

@@ -1,6 +1,9 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { InjectionConfig } from '../../admission/inject/config.js';
+import type { BuildSettings } from '../../builder/job.js';
+import { parseRegistry } from '../../contract/build.js';
+import type { Runtime } from '../../contract/function-spec.js';
 import { integerFlag, UsageError } from '../command.js';
 import { parseServicePortRef, type ServicePortRef } from '../../controller/autoscaler/activator-routes.js';
 import type { ServiceRef } from '../../controller/informers.js';
@@ -14,7 +17,8 @@ export const controllerUsage =
   '[--cert-dir DIR | --manage-certificates [--webhook-service cloudbase-webhook] [--webhook-configuration cloudbase] ' +
   '[--ca-secret cloudbase-webhook-ca] [--tls-secret cloudbase-webhook-tls] [--ca-validity-seconds N] ' +
   '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0] [--autoscaler on|off] ' +
-  '[--activator-service cloudbase-system/cloudbase-activator --traefik-api traefik/traefik:metrics]';
+  '[--activator-service cloudbase-system/cloudbase-activator --traefik-api traefik/traefik:metrics] ' +
+  '[--registry HOST[:PORT][/PREFIX] [--registry-insecure] [--assembler-image IMAGE] [--build-deadline-seconds 600]]';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -47,9 +51,49 @@ export interface ControllerFlags {
   traefikApi?: ServicePortRef;
   /** After SIGTERM, stay up (not ready) this long so Service endpoints drop this replica before it closes. */
   shutdownDelaySeconds: number;
+  /** With `--registry`: functions build into images there (src/builder). */
+  builds?: BuildSettings;
+  /** The runtime images (`--runtime-image`, CLOUDBASE_RUNTIME_IMAGES): injected, and built upon. */
+  runtimeImages: Record<Runtime, string>;
 }
 
+/** The assembler a release ships: crane from go-containerregistry and a shell (cluster/lib/images.sh builds it). */
+export const DEFAULT_ASSEMBLER_IMAGE = 'ghcr.io/cloudbase-dev/assembler:0.1.0';
+
 const YEAR_SECONDS = 365 * 86_400;
+
+/** The flags of `cloudbase controller`, with their defaults (POD_NAMESPACE and POD_NAME in a pod). */
+function controllerOptions(env: NodeJS.ProcessEnv) {
+  return {
+    kubeconfig: { type: 'string' },
+    'lease-namespace': { type: 'string', default: env['POD_NAMESPACE'] ?? 'cloudbase-system' },
+    'lease-name': { type: 'string', default: 'cloudbase-controller' },
+    identity: { type: 'string', default: env['POD_NAME'] ?? `${hostname()}-${process.pid}` },
+    workers: { type: 'string', default: '16' },
+    'resync-seconds': { type: 'string', default: '60' },
+    'metrics-port': { type: 'string', default: '9091' },
+    'metrics-host': { type: 'string', default: '0.0.0.0' },
+    'cert-dir': { type: 'string' },
+    'webhook-port': { type: 'string', default: '8443' },
+    'runtime-image': { type: 'string', multiple: true, default: [] as string[] },
+    'manage-certificates': { type: 'boolean', default: false },
+    'webhook-service': { type: 'string', default: 'cloudbase-webhook' },
+    'webhook-configuration': { type: 'string', default: 'cloudbase' },
+    'ca-secret': { type: 'string', default: 'cloudbase-webhook-ca' },
+    'tls-secret': { type: 'string', default: 'cloudbase-webhook-tls' },
+    'ca-validity-seconds': { type: 'string', default: String(5 * YEAR_SECONDS) },
+    'cert-validity-seconds': { type: 'string', default: String(YEAR_SECONDS) },
+    'shutdown-delay-seconds': { type: 'string', default: '0' },
+    'activator-service': { type: 'string' },
+    autoscaler: { type: 'string', default: 'on' },
+    'traefik-api': { type: 'string' },
+    registry: { type: 'string' },
+    'registry-insecure': { type: 'boolean', default: false },
+    'assembler-image': { type: 'string', default: DEFAULT_ASSEMBLER_IMAGE },
+    'build-deadline-seconds': { type: 'string', default: '600' },
+    ...CLIENT_CA_OPTION,
+  } as const;
+}
 
 /** Parses `cloudbase controller` flags; POD_NAMESPACE and POD_NAME (downward API) are the in-cluster defaults. */
 export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ControllerFlags {
@@ -57,31 +101,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
     args: argv,
     strict: true,
     allowPositionals: false,
-    options: {
-      kubeconfig: { type: 'string' },
-      'lease-namespace': { type: 'string', default: env['POD_NAMESPACE'] ?? 'cloudbase-system' },
-      'lease-name': { type: 'string', default: 'cloudbase-controller' },
-      identity: { type: 'string', default: env['POD_NAME'] ?? `${hostname()}-${process.pid}` },
-      workers: { type: 'string', default: '16' },
-      'resync-seconds': { type: 'string', default: '60' },
-      'metrics-port': { type: 'string', default: '9091' },
-      'metrics-host': { type: 'string', default: '0.0.0.0' },
-      'cert-dir': { type: 'string' },
-      'webhook-port': { type: 'string', default: '8443' },
-      'runtime-image': { type: 'string', multiple: true, default: [] },
-      'manage-certificates': { type: 'boolean', default: false },
-      'webhook-service': { type: 'string', default: 'cloudbase-webhook' },
-      'webhook-configuration': { type: 'string', default: 'cloudbase' },
-      'ca-secret': { type: 'string', default: 'cloudbase-webhook-ca' },
-      'tls-secret': { type: 'string', default: 'cloudbase-webhook-tls' },
-      'ca-validity-seconds': { type: 'string', default: String(5 * YEAR_SECONDS) },
-      'cert-validity-seconds': { type: 'string', default: String(YEAR_SECONDS) },
-      'shutdown-delay-seconds': { type: 'string', default: '0' },
-      'activator-service': { type: 'string' },
-      autoscaler: { type: 'string', default: 'on' },
-      'traefik-api': { type: 'string' },
-      ...CLIENT_CA_OPTION,
-    },
+    options: controllerOptions(env),
   });
   const certDir = values['cert-dir'];
   const manage = values['manage-certificates'];
@@ -103,6 +123,8 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
       .filter(Boolean),
     ...values['runtime-image'],
   ];
+  const builds = buildFlags(values);
+  const runtimeImages = runtimeImagesFrom(runtimeImageAssignments);
   return {
     kubeconfig: values.kubeconfig,
     leaseNamespace: values['lease-namespace'],
@@ -119,13 +141,41 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
             certDir,
             managed: manage ? managedCertificatesFrom(values, env) : undefined,
             port: integerFlag('webhook-port', values['webhook-port'], 0, 65_535),
-            injection: { runtimeImages: runtimeImagesFrom(runtimeImageAssignments) },
+            injection: {
+              runtimeImages,
+              ...(builds === undefined ? {} : { registry: builds.registry }),
+            },
             clientCaFile: clientCaFlag(values['client-ca']),
           },
     shutdownDelaySeconds: integerFlag('shutdown-delay-seconds', values['shutdown-delay-seconds'], 0, 300),
     autoscaler: onOff('autoscaler', values.autoscaler),
     ...activatorFlags(values['activator-service'], values['traefik-api']),
+    ...(builds === undefined ? {} : { builds }),
+    runtimeImages,
   };
+}
+
+/** `--registry` and the flags that only mean something with it. */
+function buildFlags(values: {
+  registry?: string | undefined;
+  'registry-insecure': boolean;
+  'assembler-image': string;
+  'build-deadline-seconds': string;
+}): BuildSettings | undefined {
+  const deadlineSeconds = integerFlag('build-deadline-seconds', values['build-deadline-seconds'], 30, 86_400);
+  if (values.registry === undefined) {
+    if (values['registry-insecure'])
+      throw new UsageError('--registry-insecure says how to reach the registry: give --registry too');
+    return undefined;
+  }
+  const registry = parseRegistry(values.registry);
+  if (registry instanceof Error) throw new UsageError(registry.message);
+  const assemblerImage = values['assembler-image'].trim();
+  if (assemblerImage === '' || /\s/.test(assemblerImage))
+    throw new UsageError(
+      `--assembler-image ${JSON.stringify(values['assembler-image'])}: expected an image reference`,
+    );
+  return { registry, insecure: values['registry-insecure'], assemblerImage, deadlineSeconds };
 }
 
 function onOff(name: string, value: string): boolean {

@@ -56,6 +56,9 @@ export const controllerCommand: Command = {
       autoscaler: flags.autoscaler,
       ...(flags.activatorService === undefined ? {} : { activatorService: flags.activatorService }),
       ...(flags.traefikApi === undefined ? {} : { traefikApi: flags.traefikApi }),
+      ...(flags.builds === undefined
+        ? {}
+        : { builds: { settings: flags.builds, runtimeImages: flags.runtimeImages } }),
     });
     let synced = false;
     let stopping = false;

@@ -1,0 +1,197 @@
+/**
+ * The build Job of one function and one build input: it builds the function's image the way ko and
+ * `crane append` do, by appending layers to the runtime image, with no privileged builder:
+ *   fetch     (runtime image)   the source into the workspace, with the pod build's own fetch step;
+ *   deps-key  (runtime image)   names the dependencies layer by package.json, the lockfile and the base;
+ *   cache     (assembler)       asks the registry for that layer's image (`crane digest`);
+ *   layers    (runtime image)   `npm ci` unless it was there, then the layers as deterministic tarballs;
+ *   assemble  (assembler)       `crane append`s them onto the runtime image, pushes, and writes the pinned
+ *                               image to its termination message, where the controller reads it.
+ * Pod Security `restricted`, no service account token, limits and a deadline. Pure: spec in, Job out.
+ * https://kubernetes.io/docs/concepts/workloads/controllers/job/
+ * https://github.com/google/go-containerregistry/blob/main/cmd/crane/doc/crane_append.md
+ */
+import type { V1Container, V1EnvVar, V1Job, V1SecurityContext, V1VolumeMount } from '@kubernetes/client-node';
+import { functionRepository } from '../contract/build.js';
+import type { FunctionSpec } from '../contract/function-spec.js';
+import { BuildLayout, PodLayout, RuntimeEnv, configMapSourceValue } from '../contract/runtime-env.js';
+import { BuildLabel } from './labels.js';
+import { assembleScript, cacheScript, BuildScriptEnv } from './scripts.js';
+
+/**
+ * The version of the build steps' output format. Part of every build input: raise it when a change to the
+ * steps or the scripts changes the layers' bytes, so that nothing built before is taken for the new.
+ */
+export const BUILDER_FORMAT = 'cloudbase-build/1';
+
+export interface BuildSettings {
+  /** `HOST[:PORT][/PREFIX]` (--registry). */
+  registry: string;
+  /** Plain HTTP to the registry (--registry-insecure; the local cluster only). */
+  insecure: boolean;
+  /** The image with crane and a shell that checks the cache and assembles (--assembler-image). */
+  assemblerImage: string;
+  /** Longest a build may take before Kubernetes stops it. */
+  deadlineSeconds: number;
+}
+
+export interface BuildRequest {
+  spec: FunctionSpec;
+  /** The function's Deployment, which owns the Job. */
+  owner: { name: string; uid: string };
+  /** buildKey of the input. */
+  key: string;
+  /** The runtime image the layers go on. */
+  baseImage: string;
+}
+
+/** What the dependencies layer's key depends on besides package.json and the lockfile. */
+export function dependenciesSalt(baseImage: string, settings: BuildSettings): string {
+  return `${baseImage} ${settings.assemblerImage} ${BUILDER_FORMAT}`;
+}
+
+/** The Job's name: `<function>-build-<12 hex of the key>`, within a label's 63 characters. */
+export function buildJobName(functionName: string, key: string): string {
+  return `${functionName.slice(0, 44).replace(/-+$/, '')}-build-${key.slice(0, 12)}`;
+}
+
+const RUNTIME_UID = 1000;
+
+/** A container context that meets Pod Security `restricted`, with a read-only root. */
+function restricted(): V1SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: RUNTIME_UID,
+    runAsGroup: RUNTIME_UID,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+const VOLUME = { build: 'build', tmp: 'tmp', source: 'source' } as const;
+
+const buildMount: V1VolumeMount = { name: VOLUME.build, mountPath: BuildLayout.root };
+const tmpMount: V1VolumeMount = { name: VOLUME.tmp, mountPath: PodLayout.tmpDir };
+
+/** The steps, in order: the init containers and the one that assembles. */
+function buildContainers(
+  request: BuildRequest,
+  settings: BuildSettings,
+): { initContainers: V1Container[]; containers: V1Container[] } {
+  const { spec, key, baseImage } = request;
+  const repository = functionRepository(settings.registry, spec.namespace, spec.name);
+  const runtimeEnv: V1EnvVar[] = [
+    { name: RuntimeEnv.workspace, value: BuildLayout.workspaceDir },
+    { name: RuntimeEnv.buildOut, value: BuildLayout.outDir },
+  ];
+  const scriptEnv: V1EnvVar[] = [
+    { name: BuildScriptEnv.repository, value: repository },
+    { name: BuildScriptEnv.baseImage, value: baseImage },
+    { name: BuildScriptEnv.key, value: key },
+    { name: BuildScriptEnv.craneFlags, value: settings.insecure ? '--insecure' : '' },
+    { name: 'HOME', value: PodLayout.tmpDir },
+  ];
+  const fetchEnv: V1EnvVar[] = [...runtimeEnv];
+  const fetchMounts = [buildMount, tmpMount];
+  if (spec.source.kind === 'configmap') {
+    fetchEnv.push(
+      { name: RuntimeEnv.source, value: configMapSourceValue(spec.source.configMapName) },
+      { name: RuntimeEnv.sourceDir, value: PodLayout.sourceDir },
+    );
+    fetchMounts.push({ name: VOLUME.source, mountPath: PodLayout.sourceDir, readOnly: true });
+  } else if (spec.source.kind === 'https') {
+    fetchEnv.push(
+      { name: RuntimeEnv.source, value: spec.source.url },
+      { name: RuntimeEnv.sourceSha256, value: spec.source.sha256 },
+    );
+  }
+  const step = (
+    name: string,
+    image: string,
+    command: string[],
+    env: V1EnvVar[],
+    memory: string,
+    mounts = [buildMount, tmpMount],
+  ): V1Container => ({
+    name,
+    image,
+    command,
+    env,
+    volumeMounts: mounts,
+    resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory } },
+    securityContext: restricted(),
+    // A step that fails without writing its one line still shows its last log lines.
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  });
+  const runtime = (name: string, memory: string, extraEnv: V1EnvVar[] = []): V1Container =>
+    step(name, baseImage, [PodLayout.runtimeCommand, name], [...runtimeEnv, ...extraEnv], memory);
+  return {
+    initContainers: [
+      step('fetch', baseImage, [PodLayout.runtimeCommand, 'fetch'], fetchEnv, '256Mi', fetchMounts),
+      runtime('deps-key', '128Mi', [
+        { name: RuntimeEnv.buildSalt, value: dependenciesSalt(baseImage, settings) },
+      ]),
+      step('cache', settings.assemblerImage, ['sh', '-c', cacheScript()], scriptEnv, '128Mi'),
+      // What `npm ci` of a real dependency tree needs.
+      runtime('layers', '768Mi'),
+    ],
+    containers: [
+      step('assemble', settings.assemblerImage, ['sh', '-c', assembleScript()], scriptEnv, '256Mi'),
+    ],
+  };
+}
+
+export function desiredBuildJob(request: BuildRequest, settings: BuildSettings): V1Job {
+  const { spec, owner, key } = request;
+  const labels = { [BuildLabel.function]: spec.name, [BuildLabel.input]: key.slice(0, 63) };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: buildJobName(spec.name, key),
+      namespace: spec.namespace,
+      labels,
+      annotations: { [BuildLabel.input]: key },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: owner.name,
+          uid: owner.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      // A failed build is reported with its reason and kept for `kubectl logs`; the next input builds anew.
+      backoffLimit: 0,
+      activeDeadlineSeconds: settings.deadlineSeconds,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RUNTIME_UID,
+            runAsGroup: RUNTIME_UID,
+            fsGroup: RUNTIME_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          ...buildContainers(request, settings),
+          volumes: [
+            { name: VOLUME.build, emptyDir: { sizeLimit: '2Gi' } },
+            { name: VOLUME.tmp, emptyDir: { sizeLimit: '1Gi' } },
+            ...(spec.source.kind === 'configmap'
+              ? [{ name: VOLUME.source, configMap: { name: spec.source.configMapName } }]
+              : []),
+          ],
+        },
+      },
+    },
+  };
+}

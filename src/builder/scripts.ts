@@ -1,0 +1,62 @@
+/**
+ * The build Job's two shell steps around crane (busybox sh in the assembler image). Their inputs come as
+ * environment variables and files in the build folder (src/workspace/layers.ts LayerFile), never spliced
+ * into the script text, so no value can change what the script does.
+ */
+import { BuildLayout, LayerFile } from '../contract/runtime-env.js';
+
+export const BuildScriptEnv = {
+  /** `<registry>/<namespace>/<function>`. */
+  repository: 'CLOUDBASE_REPOSITORY',
+  /** The runtime image the layers go on. */
+  baseImage: 'CLOUDBASE_BASE_IMAGE',
+  /** The build input's key: the pushed image is tagged `build-<key>`. */
+  key: 'CLOUDBASE_BUILD_KEY',
+  /** `--insecure` for a plain-HTTP registry, else empty. */
+  craneFlags: 'CLOUDBASE_CRANE_FLAGS',
+} as const;
+
+const out = BuildLayout.outDir;
+const E = BuildScriptEnv;
+
+/**
+ * `cache`: when the function has dependencies, asks the registry for the image of its dependencies layer
+ * (`<repository>:deps-<key>`) and leaves its digest in `deps-cached`. A miss, or a registry that does not
+ * answer, means `npm ci` runs; the push then says what is wrong with the registry.
+ */
+export function cacheScript(): string {
+  return [
+    'set -u',
+    `if [ ! -s ${out}/${LayerFile.depsKey} ]; then echo "cloudbase cache: no dependencies"; exit 0; fi`,
+    `ref="$${E.repository}:deps-$(cat ${out}/${LayerFile.depsKey})"`,
+    // Word splitting of the flags is wanted: empty, or --insecure.
+    `if digest=$(crane digest $${E.craneFlags} "$ref" 2>/tmp/crane.err); then`,
+    `  echo "$digest" > ${out}/${LayerFile.depsCached}`,
+    '  echo "cloudbase cache: $ref is in the registry ($digest)"',
+    'else',
+    '  echo "cloudbase cache: $ref is not in the registry: $(tail -n 1 /tmp/crane.err)"',
+    'fi',
+  ].join('\n');
+}
+
+/**
+ * `assemble`: pushes the dependencies layer (when installed now) as `<repository>:deps-<key>`, then the code
+ * layer on it, or on the cached dependencies image, or on the runtime image, as `<repository>:build-<key>`,
+ * and writes the pinned image (`<repository>@sha256:...`, crane's output) to the termination message.
+ */
+export function assembleScript(): string {
+  return [
+    'set -eu',
+    `base="$${E.baseImage}"`,
+    `if [ -s ${out}/${LayerFile.deps} ]; then`,
+    `  deps="$${E.repository}:deps-$(cat ${out}/${LayerFile.depsKey})"`,
+    `  base=$(crane append $${E.craneFlags} -b "$base" -f ${out}/${LayerFile.deps} -t "$deps")`,
+    '  echo "cloudbase assemble: pushed the dependencies layer as $deps ($base)"',
+    `elif [ -s ${out}/${LayerFile.depsCached} ]; then`,
+    `  base="$${E.repository}@$(cat ${out}/${LayerFile.depsCached})"`,
+    'fi',
+    `image=$(crane append $${E.craneFlags} -b "$base" -f ${out}/${LayerFile.code} -t "$${E.repository}:build-$${E.key}")`,
+    'printf "%s" "$image" > /dev/termination-log',
+    'echo "cloudbase assemble: pushed $image on $base"',
+  ].join('\n');
+}

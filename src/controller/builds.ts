@@ -1,0 +1,209 @@
+/**
+ * Image builds of the functions that build into images (`cloudbase.dev/build: image`, or the default with a
+ * registry): reads the build input and the function's build Jobs, asks builder/decide.ts what to do, and
+ * does it. The image it records on the Deployment is what the mutating webhook then runs (and unpauses).
+ * A ConfigMap source is read at each reconcile of its function: an edit of the ConfigMap alone is built at
+ * the next resync, a changed Deployment at once.
+ */
+import type { V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import {
+  BuildStatus,
+  buildKey,
+  builtImageOf,
+  configMapDigest,
+  resolveBuild,
+  tarballDigest,
+} from '../contract/build.js';
+import { StatusAnnotation } from '../contract/annotations.js';
+import type { FunctionSpec, Runtime } from '../contract/function-spec.js';
+import { decideBuild, type BuildAction, type ObservedJob } from '../builder/decide.js';
+import { BUILDER_FORMAT, desiredBuildJob, type BuildSettings } from '../builder/job.js';
+import { BuildLabel } from '../builder/labels.js';
+import { buildOutcome } from '../builder/outcome.js';
+import { applyObject, isNotFound, mergePatch, type Kube } from '../kube/client.js';
+import type { EventRecorder } from './events.js';
+import type { Cache } from './informers.js';
+import type { FunctionEvent } from './plan.js';
+
+export interface BuildsDeps {
+  kube: Kube;
+  jobs: Cache<V1Job>;
+  events: EventRecorder;
+  logger: Logger;
+  settings: BuildSettings;
+  runtimeImages: Readonly<Record<Runtime, string>>;
+  assertLeading: (what: string) => void;
+}
+
+/** The label the Job controller puts on a Job's pods. https://kubernetes.io/docs/reference/labels-annotations-taints/#batchkubernetesiojob-name */
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
+export class FunctionBuilds {
+  constructor(private readonly deps: BuildsDeps) {}
+
+  async reconcile(deployment: V1Deployment, spec: FunctionSpec): Promise<void> {
+    const { settings } = this.deps;
+    if (resolveBuild(spec, settings.registry) !== 'image') return;
+    const { namespace = '', name = '', uid = '' } = deployment.metadata ?? {};
+    const context = { namespace, name, uid };
+    const annotations = deployment.metadata?.annotations ?? {};
+    const baseImage = this.deps.runtimeImages[spec.runtime];
+    const sourceDigest = await this.sourceDigest(spec);
+    if (sourceDigest instanceof Error) {
+      await this.report(deployment, annotations, 'source', sourceDigest.message);
+      return;
+    }
+    const key = buildKey({
+      sourceDigest,
+      baseImage,
+      builder: `${settings.assemblerImage} ${BUILDER_FORMAT}`,
+    });
+    const jobs = await this.observe(namespace, uid);
+    const action = decideBuild({
+      key,
+      built: builtImageOf(annotations),
+      status: annotations[StatusAnnotation.buildStatus],
+      jobs,
+    });
+    await this.execute(deployment, spec, key, baseImage, action, context);
+  }
+
+  /** The source's content digest, or why it cannot be read (a missing ConfigMap). */
+  private async sourceDigest(spec: FunctionSpec): Promise<string | Error> {
+    if (spec.source.kind === 'https') return tarballDigest(spec.source);
+    if (spec.source.kind !== 'configmap') return new Error('the source is an image: nothing to build');
+    try {
+      const map = await this.deps.kube.core.readNamespacedConfigMap({
+        namespace: spec.namespace,
+        name: spec.source.configMapName,
+      });
+      return configMapDigest(map.data, map.binaryData);
+    } catch (error) {
+      if (isNotFound(error))
+        return new Error(
+          `the source ConfigMap ${spec.namespace}/${spec.source.configMapName} does not exist: create it (kubectl create configmap ${spec.source.configMapName} --from-file=...)`,
+        );
+      throw error;
+    }
+  }
+
+  /** The function's build Jobs with what became of each (a running one's pod says whether it is stuck). */
+  private async observe(namespace: string, uid: string): Promise<ObservedJob[]> {
+    const owned = this.deps.jobs
+      .list(namespace)
+      .filter((job) => job.metadata?.ownerReferences?.some((ref) => ref.uid === uid) === true);
+    return Promise.all(
+      owned.map(async (job) => ({
+        name: job.metadata?.name ?? '',
+        key: job.metadata?.annotations?.[BuildLabel.input] ?? '',
+        outcome: buildOutcome(job, await this.podsOf(namespace, job.metadata?.name ?? '')),
+      })),
+    );
+  }
+
+  private async podsOf(namespace: string, job: string): Promise<V1Pod[]> {
+    const pods = await this.deps.kube.core.listNamespacedPod({
+      namespace,
+      labelSelector: `${JOB_NAME_LABEL}=${job}`,
+    });
+    return pods.items;
+  }
+
+  private async execute(
+    deployment: V1Deployment,
+    spec: FunctionSpec,
+    key: string,
+    baseImage: string,
+    action: BuildAction,
+    context: Record<string, string>,
+  ): Promise<void> {
+    const { kube, logger, settings } = this.deps;
+    for (const job of action.remove) {
+      this.deps.assertLeading(`removal of build Job ${context.namespace}/${job}`);
+      await kube.batch
+        .deleteNamespacedJob({ namespace: context.namespace!, name: job, propagationPolicy: 'Background' })
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+        });
+      logger.info({ ...context, job }, 'build Job removed');
+    }
+    const annotations = deployment.metadata?.annotations ?? {};
+    switch (action.action) {
+      case 'none':
+      case 'wait':
+        return;
+      case 'start': {
+        const job = desiredBuildJob(
+          { spec, owner: { name: context.name!, uid: context.uid! }, key, baseImage },
+          settings,
+        );
+        this.deps.assertLeading(`build of ${context.namespace}/${context.name}`);
+        await applyObject(kube, job);
+        logger.info({ ...context, job: job.metadata?.name, key }, 'build started');
+        await this.status(deployment, { [StatusAnnotation.buildStatus]: BuildStatus.building });
+        await this.event(deployment, {
+          type: 'Normal',
+          reason: 'BuildStarted',
+          message: `building the function's image in Job ${job.metadata?.name} (input ${key.slice(0, 12)})`,
+        });
+        return;
+      }
+      case 'record': {
+        this.deps.assertLeading(`image of ${context.namespace}/${context.name}`);
+        await this.status(deployment, {
+          [StatusAnnotation.image]: action.image,
+          [StatusAnnotation.buildInput]: key,
+          [StatusAnnotation.buildStatus]: BuildStatus.succeeded,
+        });
+        const took = action.seconds === undefined ? '' : ` in ${action.seconds} s`;
+        logger.info({ ...context, image: action.image, seconds: action.seconds }, 'build succeeded');
+        await this.event(deployment, {
+          type: 'Normal',
+          reason: 'BuildSucceeded',
+          message: `built ${action.image}${took}`,
+        });
+        return;
+      }
+      case 'report':
+        await this.report(deployment, annotations, action.step, action.message);
+        return;
+    }
+  }
+
+  /** Says once why the build failed; the image the function runs (if any) stays. */
+  private async report(
+    deployment: V1Deployment,
+    annotations: Readonly<Record<string, string>>,
+    step: string,
+    message: string,
+  ): Promise<void> {
+    const { namespace, name, uid } = deployment.metadata ?? {};
+    this.deps.logger.warn({ namespace, name, uid, step, reason: message }, 'build failed');
+    if (annotations[StatusAnnotation.buildStatus] !== BuildStatus.failed)
+      await this.status(deployment, { [StatusAnnotation.buildStatus]: BuildStatus.failed });
+    const keeps = builtImageOf(annotations);
+    await this.event(deployment, {
+      type: 'Warning',
+      reason: 'BuildFailed',
+      message: `the build failed at ${step}: ${message}${keeps === undefined ? '' : `; the function keeps running ${keeps.image}`}`,
+    });
+  }
+
+  private async status(deployment: V1Deployment, annotations: Record<string, string>): Promise<void> {
+    this.deps.assertLeading(`build status of ${deployment.metadata?.namespace}/${deployment.metadata?.name}`);
+    await mergePatch(this.deps.kube, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: deployment.metadata?.name,
+        namespace: deployment.metadata?.namespace,
+        annotations,
+      },
+    });
+  }
+
+  private event(deployment: V1Deployment, event: FunctionEvent): Promise<void> {
+    return this.deps.events.record(deployment, event);
+  }
+}
