@@ -35,4 +35,8 @@ if pid_alive kube-apiserver; then
   code=$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "http://$NODE_IP:$TRAEFIK_NODE_PORT/")
   traefik=${traefik:-absent}
   printf '%-24s %-8s %-8s %s\n' traefik "${traefik/#\//0/}" - "http://$NODE_IP:$TRAEFIK_NODE_PORT/ -> $code"
+  dns=$(kubectl_admin -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}/{.spec.replicas}' 2>/dev/null)
+  printf '%-24s %-8s %-8s %s\n' coredns "${dns:-absent}" - "$CLUSTER_DNS_IP:53"
+  storage=$(kubectl_admin -n local-path-storage get deploy local-path-provisioner -o jsonpath='{.status.readyReplicas}/{.spec.replicas}' 2>/dev/null)
+  printf '%-24s %-8s %-8s %s\n' local-path-provisioner "${storage:-absent}" - "storage class local-path"
 fi

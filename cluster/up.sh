@@ -64,6 +64,24 @@ install_traefik() {
   kubectl_admin -n traefik rollout status deployment/traefik --timeout=180s
 }
 
+# install_addons applies what every real cluster has and this one builds too: CoreDNS (cluster DNS) and
+# a default storage class (local-path-provisioner). Their manifests name the images lib/common.sh builds.
+install_addons() {
+  local manifest image
+  for manifest in "coredns/coredns.yaml=$COREDNS_IMAGE" "local-path-provisioner/local-path.yaml=$LOCAL_PATH_IMAGE" \
+    "local-path-provisioner/local-path.yaml=$BUSYBOX_IMAGE"; do
+    image=${manifest#*=}
+    grep -q "$image" "$CLUSTER_DIR/${manifest%%=*}" || die "cluster/${manifest%%=*} must use image $image (lib/common.sh)"
+  done
+  grep -q "clusterIP: $CLUSTER_DNS_IP\$" "$CLUSTER_DIR/coredns/coredns.yaml" ||
+    die "cluster/coredns/coredns.yaml must give kube-dns the address $CLUSTER_DNS_IP (lib/common.sh)"
+  log "installing CoreDNS $COREDNS_VERSION and local-path-provisioner $LOCAL_PATH_VERSION"
+  mkdir -p "$STATE_DIR/local-path"
+  kubectl_admin apply -f "$CLUSTER_DIR/coredns/coredns.yaml" -f "$CLUSTER_DIR/local-path-provisioner/local-path.yaml" >/dev/null
+  kubectl_admin -n kube-system rollout status deployment/coredns --timeout=120s
+  kubectl_admin -n local-path-storage rollout status deployment/local-path-provisioner --timeout=120s
+}
+
 # traefik_serving is true once the web entrypoint answers (404 for no route).
 traefik_serving() {
   [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$NODE_IP:$TRAEFIK_NODE_PORT/") == 404 ]]
@@ -153,6 +171,7 @@ main() {
   start_kubelet
   start_kube_proxy
   wait_for "node $NODE_NAME Ready" 120 node_ready
+  install_addons
   install_traefik
   wait_for "Traefik at http://$NODE_IP:$TRAEFIK_NODE_PORT" 60 traefik_serving
   write_env_file

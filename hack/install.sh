@@ -14,6 +14,9 @@ set -a
 set +a
 DIR=.cluster/install
 mkdir -p "$DIR"
+# Image builds put their layers on the runtime image; the registry gets a copy of it below
+# (cluster/push-build-base.sh), under this name.
+BUILD_BASE=cloudbase-registry.cloudbase-system.svc:5000/cloudbase/$(basename "${RUNTIME_NODEJS22_IMAGE%:*}"):${RUNTIME_NODEJS22_IMAGE##*:}
 {
   cat <<YAML
 # Written by hack/install.sh: manifests/overlays/local with the tags built on this machine.
@@ -31,19 +34,20 @@ configMapGenerator:
     literals:
       - runtime-images=nodejs20=registry.local/cloudbase/runtime-nodejs20:local,nodejs22=$RUNTIME_NODEJS22_IMAGE,nodejs24=registry.local/cloudbase/runtime-nodejs24:local
 YAML
-  if [[ -n ${CLOUDBASE_INSTALL_ARGS:-} ]]; then
-    echo "patches:"
-    echo "  - target: {kind: Deployment, name: cloudbase, namespace: cloudbase-system}"
-    echo "    patch: |-"
-    for arg in $CLOUDBASE_INSTALL_ARGS; do
-      echo "      - {op: add, path: /spec/template/spec/containers/0/args/-, value: \"$arg\"}"
-    done
-  fi
+  echo "patches:"
+  echo "  - target: {kind: Deployment, name: cloudbase, namespace: cloudbase-system}"
+  echo "    patch: |-"
+  for arg in "--build-base-image=nodejs22=$BUILD_BASE" ${CLOUDBASE_INSTALL_ARGS:-}; do
+    echo "      - {op: add, path: /spec/template/spec/containers/0/args/-, value: \"$arg\"}"
+  done
 } >"$DIR/kustomization.yaml"
 echo "installing Cloudbase (kubectl apply -k $DIR, over manifests/overlays/local)"
 "$KUBECTL" apply -k "$DIR" >/dev/null
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase --timeout=180s
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase-activator --timeout=180s
+"$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase-registry --timeout=180s
+pushed=$(bash cluster/push-build-base.sh)
+[[ $pushed == "$BUILD_BASE" ]] || { echo "the registry has $pushed, not $BUILD_BASE" >&2; exit 1; }
 # Ready pods are not yet a reachable webhook: the Service's endpoints reach kube-proxy a moment later, and
 # until then the API server's call is refused (failurePolicy Fail refuses the function). Wait until a
 # server-side dry run of a function is admitted through the webhooks.

@@ -72,9 +72,28 @@ traefik_crds() {
   cat "$dir/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml"
 }
 
+# build_go_binary builds one static binary NAME from PACKAGE in the wrapper module DIR (cluster/DIR) into
+# BIN, unless it is there: build_go_binary NAME VERSION DIR BIN PACKAGE [LDFLAGS].
+build_go_binary() {
+  local name=$1 version=$2 dir=$3 bin=$4 package=$5 ldflags=${6:-}
+  [[ -x $bin/$name ]] && return 0
+  log "building $name $version"
+  mkdir -p "$bin"
+  (cd "$CLUSTER_DIR/$dir" && CGO_ENABLED=0 timed "$name-$version" go_build \
+    -ldflags "-s -w $ldflags" -o "$bin/$name" "$package")
+}
+
 build_all() {
   mkdir -p "$CACHE_DIR"
   build_etcd
   build_kubernetes
   build_traefik
+  build_go_binary coredns "$COREDNS_VERSION" coredns "$COREDNS_BIN" ./cmd/coredns \
+    "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"
+  build_go_binary registry "$REGISTRY_VERSION" registry "$REGISTRY_BIN" ./cmd/registry \
+    "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION"
+  build_go_binary crane "$CRANE_VERSION" crane "$CRANE_BIN" github.com/google/go-containerregistry/cmd/crane \
+    "-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$CRANE_VERSION"
+  build_go_binary local-path-provisioner "$LOCAL_PATH_VERSION" local-path-provisioner "$LOCAL_PATH_BIN" \
+    github.com/rancher/local-path-provisioner "-X main.VERSION=$LOCAL_PATH_VERSION"
 }

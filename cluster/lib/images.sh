@@ -109,18 +109,58 @@ build_traefik_image() {
   rm -rf "$rootfs"
 }
 
+# build_binary_image packs one static binary at /NAME with the base files (and busybox when WITH_SHELL
+# is "shell"): build_binary_image IMAGE ARCHIVE BINARY CONFIG [shell].
+build_binary_image() {
+  local image=$1 out=$2 binary=$3 config=$4 shell=${5:-} rootfs
+  [[ -f $out ]] && return 0
+  log "building image $image"
+  rootfs=$(mktemp -d)
+  install -m 0755 "$binary" "$rootfs/$(basename "$binary")"
+  add_base_files "$rootfs"
+  if [[ $shell == shell ]]; then add_busybox "$rootfs"; fi
+  write_image_archive "$image" "$rootfs" "$out" "$config"
+  rm -rf "$rootfs"
+}
+
+# build_busybox_image packs Debian's static busybox alone: local-path-provisioner's helper pods run its
+# sh, mkdir and rm to make and remove a volume's folder.
+build_busybox_image() {
+  local out=$IMAGE_DIR/busybox-$BUSYBOX_VERSION.tar rootfs
+  [[ -f $out ]] && return 0
+  log "building image $BUSYBOX_IMAGE"
+  rootfs=$(mktemp -d)
+  add_base_files "$rootfs"
+  add_busybox "$rootfs"
+  write_image_archive "$BUSYBOX_IMAGE" "$rootfs" "$out" '{"Env":["PATH=/bin"],"Cmd":["sh"]}'
+  rm -rf "$rootfs"
+}
+
 build_images() {
   mkdir -p "$IMAGE_DIR"
   build_pause_image
   build_node_image
   build_traefik_image
+  build_busybox_image
+  build_binary_image "$COREDNS_IMAGE" "$IMAGE_DIR/coredns-$COREDNS_VERSION.tar" "$COREDNS_BIN/coredns" \
+    '{"Entrypoint":["/coredns"],"User":"65532:65532"}'
+  build_binary_image "$REGISTRY_IMAGE" "$IMAGE_DIR/registry-$REGISTRY_VERSION.tar" "$REGISTRY_BIN/registry" \
+    '{"Entrypoint":["/registry"],"Cmd":["serve","/etc/distribution/config.yml"],"User":"65532:65532"}'
+  # The assembler runs a short sh script around crane (src/builder): busybox gives it the shell.
+  build_binary_image "$CRANE_IMAGE" "$IMAGE_DIR/crane-$CRANE_VERSION.tar" "$CRANE_BIN/crane" \
+    '{"Env":["PATH=/:/bin"],"Entrypoint":["/crane"],"User":"65532:65532"}' shell
+  build_binary_image "$LOCAL_PATH_IMAGE" "$IMAGE_DIR/local-path-provisioner-$LOCAL_PATH_VERSION.tar" \
+    "$LOCAL_PATH_BIN/local-path-provisioner" '{"Entrypoint":["/local-path-provisioner"]}'
 }
 
 # import_images loads every cached image tarball that containerd lacks.
 import_images() {
   local name file present ctr=(ctr --address "$CONTAINERD_SOCK" -n k8s.io)
   present=$("${ctr[@]}" images ls -q)
-  for pair in "$PAUSE_IMAGE=pause-$PAUSE_VERSION" "$NODE_IMAGE=node-$NODE_VERSION" "$TRAEFIK_IMAGE=traefik-$TRAEFIK_VERSION"; do
+  for pair in "$PAUSE_IMAGE=pause-$PAUSE_VERSION" "$NODE_IMAGE=node-$NODE_VERSION" \
+    "$TRAEFIK_IMAGE=traefik-$TRAEFIK_VERSION" "$BUSYBOX_IMAGE=busybox-$BUSYBOX_VERSION" \
+    "$COREDNS_IMAGE=coredns-$COREDNS_VERSION" "$REGISTRY_IMAGE=registry-$REGISTRY_VERSION" \
+    "$CRANE_IMAGE=crane-$CRANE_VERSION" "$LOCAL_PATH_IMAGE=local-path-provisioner-$LOCAL_PATH_VERSION"; do
     name=${pair%%=*}
     file=$IMAGE_DIR/${pair#*=}.tar
     if grep -qxF "$name" <<<"$present"; then

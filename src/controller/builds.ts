@@ -32,7 +32,8 @@ export interface BuildsDeps {
   events: EventRecorder;
   logger: Logger;
   settings: BuildSettings;
-  runtimeImages: Readonly<Record<Runtime, string>>;
+  /** The image each runtime's builds put their layers on. */
+  baseImages: Readonly<Record<Runtime, string>>;
   assertLeading: (what: string) => void;
 }
 
@@ -48,7 +49,7 @@ export class FunctionBuilds {
     const { namespace = '', name = '', uid = '' } = deployment.metadata ?? {};
     const context = { namespace, name, uid };
     const annotations = deployment.metadata?.annotations ?? {};
-    const baseImage = this.deps.runtimeImages[spec.runtime];
+    const baseImage = this.deps.baseImages[spec.runtime];
     const sourceDigest = await this.sourceDigest(spec);
     if (sourceDigest instanceof Error) {
       await this.report(deployment, annotations, 'source', sourceDigest.message);

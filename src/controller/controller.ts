@@ -46,7 +46,7 @@ export interface ControllerOptions {
   /** Traefik's API, where the activator is confirmed as a function's route before its last pod goes. */
   traefikApi?: ServicePortRef;
   /** Image builds (`--registry`): where images go, how they are assembled, and what they are built on. */
-  builds?: { settings: BuildSettings; runtimeImages: Readonly<Record<Runtime, string>> };
+  builds?: { settings: BuildSettings; baseImages: Readonly<Record<Runtime, string>> };
 }
 
 /**
@@ -93,7 +93,7 @@ export class FunctionController {
               events: this.events,
               logger: options.logger.child({ component: 'builder' }),
               settings: options.builds.settings,
-              runtimeImages: options.builds.runtimeImages,
+              baseImages: options.builds.baseImages,
               assertLeading: (what) => {
                 if (!this.elector.isLeader) throw new NotLeadingError(what);
               },

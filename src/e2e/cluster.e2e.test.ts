@@ -121,6 +121,59 @@ spec:
     expect(body).toBe(`echo /${namespace}/echo/x`);
   });
 
+  /** Runs `script` in a pod of the node image to completion and gives its log. */
+  async function runPod(name: string, script: string, volumes = ''): Promise<string> {
+    const manifest = `
+apiVersion: v1
+kind: Pod
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  restartPolicy: Never
+  containers:
+    - name: main
+      image: ${NODE_IMAGE}
+      imagePullPolicy: IfNotPresent
+      command: [sh, -c, ${JSON.stringify(script)}]
+${volumes}`;
+    expect(await kubectl(['apply', '-f', '-'], manifest, env)).toMatchObject({ code: 0 });
+    await eventually(
+      `pod ${name} to finish`,
+      async () => {
+        const pod = await kube.core.readNamespacedPod({ name, namespace });
+        return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' ? true : undefined;
+      },
+      120_000,
+      500,
+    );
+    return (await kubectl(['-n', namespace, 'logs', name], '', env)).stdout;
+  }
+
+  it('resolves Service names through cluster DNS (CoreDNS), and fails a name outside the cluster at once', async () => {
+    const out = await runPod(
+      'dns',
+      `node -e "const d=require('dns').promises; d.lookup('kubernetes.default.svc').then(a=>console.log('kubernetes', a.address)); const t=Date.now(); d.lookup('registry.npmjs.org').then(a=>console.log('outside', a.address), e=>console.log('outside', e.code, Date.now()-t < 3000 ? 'fast' : 'slow'))"`,
+    );
+    expect(out).toContain('kubernetes 10.205.0.1');
+    expect(out).toMatch(/outside (ENOTFOUND|EAI_AGAIN|ESERVFAIL) fast/);
+  });
+
+  it('binds a claim of the default storage class, whose data outlives the pod that wrote it', async () => {
+    const claim = `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: { name: data, namespace: ${namespace} }
+spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 16Mi } } }
+`;
+    expect(await kubectl(['apply', '-f', '-'], claim, env)).toMatchObject({ code: 0 });
+    const volumes = `      volumeMounts: [{ name: data, mountPath: /data }]
+  volumes: [{ name: data, persistentVolumeClaim: { claimName: data } }]`;
+    await runPod('writer', 'echo kept > /data/file', volumes);
+    expect(await runPod('reader', 'cat /data/file', volumes)).toBe('kept\n');
+    const bound = await kube.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace });
+    expect(bound.status?.phase).toBe('Bound');
+    expect(bound.spec?.storageClassName).toBe('local-path');
+  });
+
   it('gives every Traefik replica the default certificate from its TLSStore', async () => {
     // Without one, Traefik generates a new key pair at every configuration rebuild (traefik/traefik#7831).
     // Traefik lists its default certificate in its metrics; a replica that did not load the TLSStore's

@@ -5,14 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  dumpYaml,
-  loadAllYaml,
-  type KubernetesObject,
-  type V1ConfigMap,
-  type V1Deployment,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import {
   clusterEnv,
   clusterImages,
@@ -25,6 +18,7 @@ import {
 } from '../testing/cluster.js';
 import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
 import { startFileServer, type FileServer } from '../testing/file-server.js';
+import { applyExample, startNpmRegistry } from '../testing/examples.js';
 import { registerWebhooks } from '../testing/webhook-configurations.js';
 import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
 import { defaultRuntimeImages } from '../admission/inject/config.js';
@@ -349,38 +343,6 @@ describe('functions on the local cluster, from kubectl apply to an answer throug
 
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
-/**
- * `kubectl apply` of examples/<dir>/function.yaml into `namespace`: the objects' namespace is set to it, an
- * explicit route is put under `/<namespace>` (so two test runs never claim the same path), and `extraData` is
- * added to the ConfigMap. Returns the function's name and the route Traefik serves it at.
- */
-async function applyExample(
-  env: ClusterEnv,
-  dir: string,
-  namespace: string,
-  extraData?: Record<string, string>,
-): Promise<{ name: string; route: string }> {
-  const file = new URL(`../../examples/${dir}/function.yaml`, import.meta.url);
-  const objects = loadAllYaml(await readFile(file, 'utf8')) as KubernetesObject[];
-  let deployment: V1Deployment | undefined;
-  for (const object of objects) {
-    object.metadata = { ...object.metadata, namespace };
-    if (object.kind === 'ConfigMap' && extraData) {
-      const configMap = object as V1ConfigMap;
-      configMap.data = { ...configMap.data, ...extraData };
-    }
-    if (object.kind === 'Deployment') deployment = object;
-  }
-  const annotations = deployment!.metadata!.annotations!;
-  const name = deployment!.metadata!.name!;
-  const explicit = annotations['cloudbase.dev/route'];
-  if (explicit !== undefined) annotations['cloudbase.dev/route'] = `/${namespace}${explicit}`;
-  const route = annotations['cloudbase.dev/route'] ?? `/${namespace}/${name}`;
-  const result = await kubectl(['apply', '-f', '-'], objects.map((o) => dumpYaml(o)).join('---\n'), env);
-  if (result.code !== 0) throw new Error(`kubectl apply of examples/${dir} failed: ${result.stderr}`);
-  return { name, route };
-}
-
 /** GETs (or `init`s) TRAEFIK_URL + path until it answers `status`; the timeout names the last answer and the pods. */
 async function answer(
   env: ClusterEnv,
@@ -465,33 +427,6 @@ function fetchFailure(pod: V1Pod): string | undefined {
   const status = pod.status?.initContainerStatuses?.find((c) => c.name === 'cloudbase-build');
   const terminated = status?.state?.terminated ?? status?.lastState?.terminated;
   return terminated && terminated.exitCode !== 0 ? terminated.message?.trim() : undefined;
-}
-
-/**
- * A one-package npm registry: the packument of `ms` and its 2.1.3 tarball, which the host's npm downloads from
- * the npm registry (`npm pack`), so the bytes are the ones the example's lockfile `integrity` pins.
- */
-async function startNpmRegistry(host: string): Promise<FileServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'cloudbase-registry-'));
-  try {
-    await run('npm', ['pack', 'ms@2.1.3', '--silent'], { cwd: dir });
-    const tgz = await readFile(join(dir, 'ms-2.1.3.tgz'));
-    const integrity = `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
-    const registry = await startFileServer({ host });
-    const tarball = '/ms/-/ms-2.1.3.tgz';
-    registry.set(tarball, tgz);
-    const packument = {
-      name: 'ms',
-      'dist-tags': { latest: '2.1.3' },
-      versions: {
-        '2.1.3': { name: 'ms', version: '2.1.3', dist: { tarball: `${registry.url}${tarball}`, integrity } },
-      },
-    };
-    registry.set('/ms', JSON.stringify(packument), 'application/json');
-    return registry;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 /** `npm pack`-style .tgz (one top-level `package/`) of a CommonJS fetch-signature function. */

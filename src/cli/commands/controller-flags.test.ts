@@ -126,4 +126,24 @@ describe('parseControllerFlags', () => {
   ])('refuses %j, saying why', (argv, message) => {
     expect(() => parseControllerFlags(argv, inCluster)).toThrow(message);
   });
+
+  it('--build-base-image: builds of that runtime go on that image, the others on the runtime image', () => {
+    const flags = parseControllerFlags(
+      [
+        '--registry',
+        'r.example.com',
+        '--runtime-image',
+        'nodejs22=a/rt:1',
+        '--build-base-image',
+        'nodejs22=r.example.com/rt:1',
+      ],
+      inCluster,
+    );
+    expect(flags.buildBaseImages.nodejs22).toBe('r.example.com/rt:1');
+    expect(flags.runtimeImages.nodejs22).toBe('a/rt:1');
+    expect(flags.buildBaseImages.nodejs24).toBe(flags.runtimeImages.nodejs24);
+    expect(() => parseControllerFlags(['--build-base-image', 'deno=x'], inCluster)).toThrow(
+      /--build-base-image "deno=x": use RUNTIME=IMAGE/,
+    );
+  });
 });

@@ -18,7 +18,8 @@ export const controllerUsage =
   '[--ca-secret cloudbase-webhook-ca] [--tls-secret cloudbase-webhook-tls] [--ca-validity-seconds N] ' +
   '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0] [--autoscaler on|off] ' +
   '[--activator-service cloudbase-system/cloudbase-activator --traefik-api traefik/traefik:metrics] ' +
-  '[--registry HOST[:PORT][/PREFIX] [--registry-insecure] [--assembler-image IMAGE] [--build-deadline-seconds 600]]';
+  '[--registry HOST[:PORT][/PREFIX] [--registry-insecure] [--assembler-image IMAGE] [--build-deadline-seconds 600] ' +
+  '[--build-base-image RUNTIME=IMAGE]...]';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -53,8 +54,13 @@ export interface ControllerFlags {
   shutdownDelaySeconds: number;
   /** With `--registry`: functions build into images there (src/builder). */
   builds?: BuildSettings;
-  /** The runtime images (`--runtime-image`, CLOUDBASE_RUNTIME_IMAGES): injected, and built upon. */
+  /** The runtime images (`--runtime-image`, CLOUDBASE_RUNTIME_IMAGES), which the webhook injects. */
   runtimeImages: Record<Runtime, string>;
+  /**
+   * What image builds put the layers on (`--build-base-image RUNTIME=IMAGE`): the runtime images unless a
+   * copy in a registry the build pods reach is named (the local cluster's are only in containerd).
+   */
+  buildBaseImages: Record<Runtime, string>;
 }
 
 /** The assembler a release ships: crane from go-containerregistry and a shell (cluster/lib/images.sh builds it). */
@@ -91,6 +97,7 @@ function controllerOptions(env: NodeJS.ProcessEnv) {
     'registry-insecure': { type: 'boolean', default: false },
     'assembler-image': { type: 'string', default: DEFAULT_ASSEMBLER_IMAGE },
     'build-deadline-seconds': { type: 'string', default: '600' },
+    'build-base-image': { type: 'string', multiple: true, default: [] as string[] },
     ...CLIENT_CA_OPTION,
   } as const;
 }
@@ -152,6 +159,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
     ...activatorFlags(values['activator-service'], values['traefik-api']),
     ...(builds === undefined ? {} : { builds }),
     runtimeImages,
+    buildBaseImages: runtimeImagesFrom(values['build-base-image'], runtimeImages, '--build-base-image'),
   };
 }
 

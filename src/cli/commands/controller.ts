@@ -58,7 +58,7 @@ export const controllerCommand: Command = {
       ...(flags.traefikApi === undefined ? {} : { traefikApi: flags.traefikApi }),
       ...(flags.builds === undefined
         ? {}
-        : { builds: { settings: flags.builds, runtimeImages: flags.runtimeImages } }),
+        : { builds: { settings: flags.builds, baseImages: flags.buildBaseImages } }),
     });
     let synced = false;
     let stopping = false;

@@ -61,13 +61,17 @@ export function parseWebhookFlags(argv: string[]): WebhookFlags {
 }
 
 /** `--runtime-image RUNTIME=IMAGE` assignments over the release's default images. */
-export function runtimeImagesFrom(assignments: readonly string[]): Record<Runtime, string> {
-  const runtimeImages = defaultRuntimeImages();
+export function runtimeImagesFrom(
+  assignments: readonly string[],
+  base: Readonly<Record<Runtime, string>> = defaultRuntimeImages(),
+  flag = '--runtime-image',
+): Record<Runtime, string> {
+  const runtimeImages = { ...base };
   for (const assignment of assignments) {
     const [runtime = '', image = ''] = assignment.split(/=(.*)/s);
     if (!(RUNTIMES as readonly string[]).includes(runtime) || image === '') {
       throw new UsageError(
-        `--runtime-image ${JSON.stringify(assignment)}: use RUNTIME=IMAGE with RUNTIME one of ${RUNTIMES.join(', ')}`,
+        `${flag} ${JSON.stringify(assignment)}: use RUNTIME=IMAGE with RUNTIME one of ${RUNTIMES.join(', ')}`,
       );
     }
     runtimeImages[runtime as Runtime] = image;
