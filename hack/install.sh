@@ -14,6 +14,12 @@ set -a
 set +a
 DIR=.cluster/install
 mkdir -p "$DIR"
+# CLOUDBASE_INSTALL_BUILDS=1 switches image builds on: the controller pushes functions' images to the
+# registry the local overlay installs (plain HTTP: the local cluster only), assembled by the crane image
+# cluster/up.sh built.
+if [[ ${CLOUDBASE_INSTALL_BUILDS:-} == 1 ]]; then
+  CLOUDBASE_INSTALL_ARGS="--registry=cloudbase-registry.cloudbase-system.svc:5000/functions --registry-insecure --assembler-image=registry.local/cloudbase/crane:v0.22.1 ${CLOUDBASE_INSTALL_ARGS:-}"
+fi
 # Image builds put their layers on the runtime image; the registry gets a copy of it below
 # (cluster/push-build-base.sh), under this name.
 BUILD_BASE=cloudbase-registry.cloudbase-system.svc:5000/cloudbase/$(basename "${RUNTIME_NODEJS22_IMAGE%:*}"):${RUNTIME_NODEJS22_IMAGE##*:}

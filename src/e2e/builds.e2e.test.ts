@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { dumpYaml, type V1ConfigMap, type V1Deployment } from '@kubernetes/client-node';
+import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../testing/cluster.js';
+import { applyExample, startNpmRegistry } from '../testing/examples.js';
+import type { FileServer } from '../testing/file-server.js';
+import { FUNCTION_REGISTRY, imageLayers } from '../testing/registry.js';
+
+const run = promisify(execFile);
+const REPO = new URL('../..', import.meta.url).pathname;
+
+// Image builds on the local cluster: Cloudbase installed as a user installs it, with its registry and
+// --registry; functions' build Jobs push to the real registry (CNCF distribution) and the node's containerd
+// pulls from it. Dependencies come from an npm registry served on the host (pods reach nothing else).
+
+const env = clusterEnv();
+const kube = clusterKube(env);
+const namespace = testNamespace('e2e-builds');
+const REGISTRY = FUNCTION_REGISTRY;
+
+async function deployment(name: string): Promise<V1Deployment> {
+  return kube.apps.readNamespacedDeployment({ name, namespace });
+}
+
+/** Waits until the function runs an image built from another input than `not`, and gives it. */
+async function builtImage(name: string, not?: string): Promise<string> {
+  return eventually(
+    `${name} to be built into an image${not === undefined ? '' : ` other than ${not}`}`,
+    async () => {
+      const annotations = (await deployment(name)).metadata?.annotations ?? {};
+      const image = annotations['cloudbase.dev/image'];
+      if (annotations['cloudbase.dev/build-status'] === 'Failed')
+        throw new Error(`the build of ${name} failed: ${await warnings(name)}`);
+      return image !== undefined && image !== not && annotations['cloudbase.dev/build-status'] === 'Succeeded'
+        ? image
+        : undefined;
+    },
+    180_000,
+    500,
+  );
+}
+
+async function events(name: string, reason: string): Promise<string[]> {
+  const list = await kube.core.listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.name=${name},reason=${reason}`,
+  });
+  return list.items.map((event) => event.message ?? '');
+}
+
+const warnings = async (name: string): Promise<string> => (await events(name, 'BuildFailed')).join('; ');
+
+async function jobs(): Promise<string[]> {
+  return (await kube.batch.listNamespacedJob({ namespace })).items.map((job) => job.metadata?.name ?? '');
+}
+
+/** GETs the path through Traefik until it answers 200 with `body` (JSON), or any 200 without one. */
+async function answer(path: string, body?: unknown): Promise<string> {
+  return eventually(
+    `${path} to answer 200${body === undefined ? '' : ` with ${JSON.stringify(body)}`} through Traefik`,
+    async () => {
+      const response = await fetch(`${env.traefikUrl}${path}`);
+      const text = await response.text();
+      if (response.status !== 200) return undefined;
+      if (body !== undefined && JSON.stringify(JSON.parse(text)) !== JSON.stringify(body)) return undefined;
+      return text;
+    },
+    120_000,
+    500,
+  );
+}
+
+/** The layer digests of a pushed image, from the registry's API. */
+async function layers(image: string): Promise<string[]> {
+  return (await imageLayers(env, image)).map((layer) => layer.digest);
+}
+
+async function applyObjects(...objects: object[]): Promise<void> {
+  const result = await kubectl(['apply', '-f', '-'], objects.map((o) => dumpYaml(o)).join('---\n'), env);
+  if (result.code !== 0) throw new Error(`kubectl apply failed: ${result.stderr}`);
+}
+
+async function configMap(name: string): Promise<V1ConfigMap> {
+  return kube.core.readNamespacedConfigMap({ name, namespace });
+}
+
+/** Points the function at another ConfigMap, as a GitOps change of its code does. */
+async function useSource(name: string, configMapName: string): Promise<void> {
+  const result = await kubectl(
+    [
+      '-n',
+      namespace,
+      'annotate',
+      '--overwrite',
+      `deployment/${name}`,
+      `cloudbase.dev/source=configmap:${configMapName}`,
+    ],
+    '',
+    env,
+  );
+  if (result.code !== 0) throw new Error(result.stderr);
+}
+
+const tarballRequests = (npm: FileServer): number =>
+  npm.requests.filter((r) => r.path.endsWith('.tgz')).length;
+
+describe('image builds', () => {
+  let npm: FileServer;
+  let first: string;
+  let route: string;
+
+  beforeAll(async () => {
+    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
+    await run('bash', ['hack/install.sh'], {
+      cwd: REPO,
+      timeout: 300_000,
+      env: { ...process.env, CLOUDBASE_INSTALL_BUILDS: '1' },
+    });
+    await kubectl(['create', 'namespace', namespace], '', env);
+    npm = await startNpmRegistry(env.hostIp);
+    ({ route } = await applyExample(env, 'with-dependency', namespace, {
+      '.npmrc': `registry=${npm.url}/\n`,
+    }));
+  }, 700_000);
+
+  afterAll(async () => {
+    await kubectl(['delete', 'namespace', namespace, '--wait=false'], '', env);
+    await npm?.stop();
+    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
+  }, 400_000);
+
+  it('builds examples/with-dependency once into an image, which its pods run with no build container', async () => {
+    first = await builtImage('duration');
+    expect(first).toMatch(new RegExp(`^${REGISTRY}/${namespace}/duration@sha256:[0-9a-f]{64}$`));
+    expect(JSON.parse(await answer(`${route}?d=2+days`))).toEqual({ '2 days': 172_800_000 });
+    const pods = await kube.core.listNamespacedPod({
+      namespace,
+      labelSelector: 'cloudbase.dev/function=duration',
+    });
+    for (const pod of pods.items) {
+      expect(pod.spec?.initContainers).toBeUndefined();
+      expect(pod.spec?.containers[0]?.image).toBe(first);
+    }
+    expect(await events('duration', 'BuildSucceeded')).toEqual([expect.stringContaining(first)]);
+    expect(tarballRequests(npm)).toBe(1);
+    // Done: the build Job and its pod are gone.
+    await eventually('the build Job to be removed', async () =>
+      (await jobs()).length === 0 ? true : undefined,
+    );
+  }, 300_000);
+
+  it('starts no build when the function scales to 3 pods, nor when it is applied unchanged', async () => {
+    await kubectl(['-n', namespace, 'scale', 'deployment/duration', '--replicas=3'], '', env);
+    await eventually('3 ready pods', async () =>
+      (await deployment('duration')).status?.readyReplicas === 3 ? true : undefined,
+    );
+    await applyExample(env, 'with-dependency', namespace, { '.npmrc': `registry=${npm.url}/\n` });
+    await answer(`${route}?d=1h`);
+    expect(await events('duration', 'BuildStarted')).toHaveLength(1);
+    expect((await deployment('duration')).metadata?.annotations?.['cloudbase.dev/image']).toBe(first);
+    expect(await jobs()).toEqual([]);
+    expect(tarballRequests(npm)).toBe(1);
+  }, 300_000);
+
+  it('builds a code change on the same dependencies layer, without npm ci', async () => {
+    const code = await configMap('duration-code');
+    const changed = code.data!['index.js']!.replace('return { [d]: ms(d) };', 'return { [d]: ms(d), v: 2 };');
+    expect(changed).not.toBe(code.data!['index.js']);
+    await applyObjects({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'duration-code-v2', namespace },
+      data: { ...code.data, 'index.js': changed },
+    });
+    await useSource('duration', 'duration-code-v2');
+    const second = await builtImage('duration', first);
+    const [before, after] = [await layers(first), await layers(second)];
+    expect(after.length).toBe(before.length);
+    expect(after.slice(0, -1)).toEqual(before.slice(0, -1));
+    expect(after.at(-1)).not.toBe(before.at(-1));
+    expect(tarballRequests(npm)).toBe(1);
+    // The rollout of the new image: its pods answer once they are ready.
+    expect(JSON.parse(await answer(`${route}?d=1s`, { '1s': 1000, v: 2 }))).toEqual({ '1s': 1000, v: 2 });
+  }, 300_000);
+
+  it('gives two functions with the same source and runtime the same image digest', async () => {
+    await applyObjects({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'twin',
+        namespace,
+        annotations: {
+          'cloudbase.dev/function': 'true',
+          'cloudbase.dev/source': 'configmap:duration-code-v2',
+        },
+      },
+      spec: { template: { spec: { containers: [{ name: 'function' }] } } },
+    });
+    const [duration, other] = [await builtImage('duration'), await builtImage('twin')];
+    expect(other.split('@')[1]).toBe(duration.split('@')[1]);
+  }, 300_000);
+
+  it('reports a failed build with its step and reason, and keeps the last image serving', async () => {
+    const code = await configMap('duration-code-v2');
+    const lock = JSON.parse(code.data!['package-lock.json']!) as {
+      packages: Record<string, { version?: string; resolved?: string; integrity?: string }>;
+    };
+    lock.packages['node_modules/ms'] = {
+      ...lock.packages['node_modules/ms'],
+      version: '9.9.9',
+      resolved: `${npm.url}/ms/-/ms-9.9.9.tgz`,
+    };
+    await applyObjects({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'duration-code-broken', namespace },
+      data: { ...code.data, 'package-lock.json': JSON.stringify(lock) },
+    });
+    const running = (await deployment('duration')).metadata?.annotations?.['cloudbase.dev/image'];
+    await useSource('duration', 'duration-code-broken');
+    const failure = await eventually(
+      'the build to fail',
+      async () => {
+        const found = await events('duration', 'BuildFailed');
+        return found.length > 0 ? found[0] : undefined;
+      },
+      180_000,
+      500,
+    );
+    expect(failure).toMatch(/^the build failed at layers: .*npm ci failed/);
+    expect(failure).toContain(`the function keeps running ${running}`);
+    const annotations = (await deployment('duration')).metadata?.annotations ?? {};
+    expect(annotations['cloudbase.dev/build-status']).toBe('Failed');
+    expect(annotations['cloudbase.dev/image']).toBe(running);
+    expect(JSON.parse(await answer(`${route}?d=1s`))).toEqual({ '1s': 1000, v: 2 });
+    // Its Job stays for `kubectl logs`.
+    expect((await jobs()).length).toBe(1);
+  }, 300_000);
+
+  it('loses no image when the registry pod restarts (its storage is a persistent volume)', async () => {
+    const image = (await deployment('twin')).metadata!.annotations!['cloudbase.dev/image']!;
+    await kubectl(
+      ['-n', 'cloudbase-system', 'delete', 'pod', '-l', 'app.kubernetes.io/name=cloudbase-registry'],
+      '',
+      env,
+    );
+    await kubectl(
+      ['-n', 'cloudbase-system', 'rollout', 'status', 'deployment/cloudbase-registry', '--timeout=120s'],
+      '',
+      env,
+    );
+    const after = await eventually('the registry to answer again', async () => {
+      try {
+        return await layers(image);
+      } catch {
+        return undefined;
+      }
+    });
+    expect(after.length).toBeGreaterThan(1);
+  }, 300_000);
+});
