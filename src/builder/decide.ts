@@ -7,7 +7,6 @@
  * - It failed: say why once; keep it for `kubectl logs` until the next input builds.
  * - None yet: start one; a failed Job of an earlier input goes now.
  */
-import type { V1Job } from '@kubernetes/client-node';
 import { BuildStatus, type BuiltImage } from '../contract/build.js';
 import type { BuildOutcome } from './outcome.js';
 
@@ -16,6 +15,8 @@ export interface ObservedJob {
   name: string;
   /** The build input it builds (its annotation). */
   key: string;
+  /** The key of the dependencies layer it builds on, when the controller knew it. */
+  dependencies?: string;
   outcome: BuildOutcome;
 }
 
@@ -33,7 +34,13 @@ export type BuildAction =
   | { action: 'none'; remove: string[] }
   | { action: 'wait'; remove: string[] }
   | { action: 'start'; remove: string[] }
-  | { action: 'record'; image: string; seconds: number | undefined; remove: string[] }
+  | {
+      action: 'record';
+      image: string;
+      seconds: number | undefined;
+      dependencies: string | undefined;
+      remove: string[];
+    }
   | { action: 'report'; step: string; message: string; remove: string[] };
 
 export function decideBuild(state: BuildState): BuildAction {
@@ -58,6 +65,7 @@ export function decideBuild(state: BuildState): BuildAction {
         action: 'record',
         image: outcome.image,
         seconds: outcome.seconds,
+        dependencies: current.dependencies,
         remove: [...stale, ...finishedOthers, current.name],
       };
     case 'failed':
@@ -66,9 +74,4 @@ export function decideBuild(state: BuildState): BuildAction {
         ? { action: 'wait', remove: stale }
         : { action: 'report', step: outcome.step, message: outcome.message, remove: stale };
   }
-}
-
-/** The input a build Job builds, from its annotation. */
-export function jobKey(job: V1Job, annotation: string): string | undefined {
-  return job.metadata?.annotations?.[annotation];
 }

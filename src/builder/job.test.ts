@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Container } from '@kubernetes/client-node';
 import { parseFunctionSpec } from '../contract/parse.js';
 import type { FunctionSpec } from '../contract/function-spec.js';
-import { buildJobName, dependenciesSalt, desiredBuildJob, type BuildSettings } from './job.js';
+import {
+  buildJobName,
+  dependenciesSalt,
+  desiredBuildJob,
+  type BuildPlan,
+  type BuildSettings,
+} from './job.js';
 import { assembleScript, cacheScript } from './scripts.js';
 
 const KEY = 'abcdef0123456789'.repeat(4);
@@ -24,9 +30,14 @@ function spec(source: string, extra: Record<string, string> = {}): FunctionSpec 
   return parsed.spec;
 }
 
-const job = (source = 'configmap:hello-code', settings = SETTINGS, extra: Record<string, string> = {}) =>
+const job = (
+  source = 'configmap:hello-code',
+  settings = SETTINGS,
+  extra: Record<string, string> = {},
+  plan: BuildPlan = { kind: 'install' },
+) =>
   desiredBuildJob(
-    { spec: spec(source, extra), owner: { name: 'hello', uid: 'uid-1' }, key: KEY, baseImage: BASE },
+    { spec: spec(source, extra), owner: { name: 'hello', uid: 'uid-1' }, key: KEY, baseImage: BASE, plan },
     settings,
   );
 
@@ -53,14 +64,43 @@ describe('desiredBuildJob', () => {
     expect(Object.keys(job().spec!.template.metadata!.labels!)).not.toContain('cloudbase.dev/function');
   });
 
-  it('runs fetch, deps-key, cache and layers, then assembles, each on the right image', () => {
-    expect(containers().map((c) => [c.name, c.image])).toEqual([
-      ['fetch', BASE],
-      ['deps-key', BASE],
-      ['cache', SETTINGS.assemblerImage],
-      ['layers', BASE],
-      ['assemble', SETTINGS.assemblerImage],
+  it('that may install: prepare, cache and layers, then assembles, each on the right image', () => {
+    expect(containers().map((c) => [c.name, c.image, c.command?.at(-1)?.slice(0, 20)])).toEqual([
+      ['prepare', BASE, 'prepare'],
+      ['cache', SETTINGS.assemblerImage, expect.any(String)],
+      ['layers', BASE, 'layers'],
+      ['assemble', SETTINGS.assemblerImage, expect.any(String)],
     ]);
+  });
+
+  it.each<[BuildPlan, Record<string, string | undefined>]>([
+    [{ kind: 'code' }, {}],
+    [
+      { kind: 'code', depsImage: 'registry.example.com/functions/demo/hello:deps-1' },
+      { CLOUDBASE_DEPS_IMAGE: 'registry.example.com/functions/demo/hello:deps-1' },
+    ],
+  ])('that needs no install (%j): one code step, then assembles onto what it names', (plan, expected) => {
+    const j = job(undefined, SETTINGS, {}, plan);
+    expect(containers(j).map((c) => c.name)).toEqual(['code', 'assemble']);
+    expect(containers(j)[0]!.command).toEqual(['cloudbase-runtime', 'code']);
+    const assemble = env(containers(j)[1]!);
+    expect(assemble.CLOUDBASE_DEPS_IMAGE).toBe(expected.CLOUDBASE_DEPS_IMAGE);
+  });
+
+  it('records the dependencies key it builds on, when the controller knew it', () => {
+    const j = desiredBuildJob(
+      {
+        spec: spec('configmap:hello-code'),
+        owner: { name: 'hello', uid: 'uid-1' },
+        key: KEY,
+        baseImage: BASE,
+        plan: { kind: 'install' },
+        depsKey: 'd'.repeat(64),
+      },
+      SETTINGS,
+    );
+    expect(j.metadata?.annotations?.['cloudbase.dev/build-dependencies']).toBe('d'.repeat(64));
+    expect(job().metadata?.annotations?.['cloudbase.dev/build-dependencies']).toBeUndefined();
   });
 
   it('meets Pod Security restricted, with no service account token, a deadline and no retry', () => {
@@ -116,8 +156,8 @@ describe('desiredBuildJob', () => {
   });
 
   it('keys the dependencies layer by the base image and the builder', () => {
-    const depsKey = containers().find((c) => c.name === 'deps-key')!;
-    expect(env(depsKey).CLOUDBASE_BUILD_SALT).toBe(dependenciesSalt(BASE, SETTINGS));
+    const prepare = containers().find((c) => c.name === 'prepare')!;
+    expect(env(prepare).CLOUDBASE_BUILD_SALT).toBe(dependenciesSalt(BASE, SETTINGS));
     expect(dependenciesSalt(BASE, SETTINGS)).not.toBe(
       dependenciesSalt(BASE, { ...SETTINGS, assemblerImage: 'example.com/crane:v0.23.0' }),
     );

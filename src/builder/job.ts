@@ -11,8 +11,10 @@
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/
  * https://github.com/google/go-containerregistry/blob/main/cmd/crane/doc/crane_append.md
  */
-import type { V1Container, V1EnvVar, V1Job, V1SecurityContext, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Container, V1EnvVar, V1Job, V1VolumeMount } from '@kubernetes/client-node';
 import { functionRepository } from '../contract/build.js';
+import { ownerReference } from '../contract/owner.js';
+import { RUNTIME_UID, restrictedSecurityContext } from '../contract/pod-security.js';
 import type { FunctionSpec } from '../contract/function-spec.js';
 import { BuildLayout, PodLayout, RuntimeEnv, configMapSourceValue } from '../contract/runtime-env.js';
 import { BuildLabel } from './labels.js';
@@ -35,6 +37,13 @@ export interface BuildSettings {
   deadlineSeconds: number;
 }
 
+/**
+ * The shape of a build. `install`: the dependencies may need `npm ci` (prepare, cache, layers, assemble).
+ * `code`: they need none, so one step writes the code layer and assemble appends it, onto the dependencies
+ * image of the function's last build when their key is unchanged, else onto the base (no lockfile).
+ */
+export type BuildPlan = { kind: 'install' } | { kind: 'code'; depsImage?: string };
+
 export interface BuildRequest {
   spec: FunctionSpec;
   /** The function's Deployment, which owns the Job. */
@@ -43,6 +52,9 @@ export interface BuildRequest {
   key: string;
   /** The runtime image the layers go on. */
   baseImage: string;
+  plan: BuildPlan;
+  /** The dependencies layer's key, when the controller could compute it (a ConfigMap source). */
+  depsKey?: string;
 }
 
 /** What the dependencies layer's key depends on besides package.json and the lockfile. */
@@ -53,21 +65,6 @@ export function dependenciesSalt(baseImage: string, settings: BuildSettings): st
 /** The Job's name: `<function>-build-<12 hex of the key>`, within a label's 63 characters. */
 export function buildJobName(functionName: string, key: string): string {
   return `${functionName.slice(0, 44).replace(/-+$/, '')}-build-${key.slice(0, 12)}`;
-}
-
-const RUNTIME_UID = 1000;
-
-/** A container context that meets Pod Security `restricted`, with a read-only root. */
-function restricted(): V1SecurityContext {
-  return {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'] },
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    runAsUser: RUNTIME_UID,
-    runAsGroup: RUNTIME_UID,
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
 }
 
 const VOLUME = { build: 'build', tmp: 'tmp', source: 'source' } as const;
@@ -93,6 +90,8 @@ function buildContainers(
     { name: BuildScriptEnv.craneFlags, value: settings.insecure ? '--insecure' : '' },
     { name: 'HOME', value: PodLayout.tmpDir },
   ];
+  if (request.plan.kind === 'code' && request.plan.depsImage !== undefined)
+    scriptEnv.push({ name: BuildScriptEnv.depsImage, value: request.plan.depsImage });
   const fetchEnv: V1EnvVar[] = [...runtimeEnv];
   const fetchMounts = [buildMount, tmpMount];
   if (spec.source.kind === 'configmap') {
@@ -107,6 +106,10 @@ function buildContainers(
       { name: RuntimeEnv.sourceSha256, value: spec.source.sha256 },
     );
   }
+  const prepareEnv = [
+    ...fetchEnv,
+    { name: RuntimeEnv.buildSalt, value: dependenciesSalt(baseImage, settings) },
+  ];
   const step = (
     name: string,
     image: string,
@@ -121,22 +124,29 @@ function buildContainers(
     env,
     volumeMounts: mounts,
     resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory } },
-    securityContext: restricted(),
+    securityContext: restrictedSecurityContext(),
     // A step that fails without writing its one line still shows its last log lines.
     terminationMessagePolicy: 'FallbackToLogsOnError',
   });
   const runtime = (name: string, memory: string, extraEnv: V1EnvVar[] = []): V1Container =>
     step(name, baseImage, [PodLayout.runtimeCommand, name], [...runtimeEnv, ...extraEnv], memory);
   return {
-    initContainers: [
-      step('fetch', baseImage, [PodLayout.runtimeCommand, 'fetch'], fetchEnv, '256Mi', fetchMounts),
-      runtime('deps-key', '128Mi', [
-        { name: RuntimeEnv.buildSalt, value: dependenciesSalt(baseImage, settings) },
-      ]),
-      step('cache', settings.assemblerImage, ['sh', '-c', cacheScript()], scriptEnv, '128Mi'),
-      // What `npm ci` of a real dependency tree needs.
-      runtime('layers', '768Mi'),
-    ],
+    initContainers:
+      request.plan.kind === 'code'
+        ? [step('code', baseImage, [PodLayout.runtimeCommand, 'code'], fetchEnv, '256Mi', fetchMounts)]
+        : [
+            step(
+              'prepare',
+              baseImage,
+              [PodLayout.runtimeCommand, 'prepare'],
+              prepareEnv,
+              '256Mi',
+              fetchMounts,
+            ),
+            step('cache', settings.assemblerImage, ['sh', '-c', cacheScript()], scriptEnv, '128Mi'),
+            // What `npm ci` of a real dependency tree needs.
+            runtime('layers', '768Mi'),
+          ],
     containers: [
       step('assemble', settings.assemblerImage, ['sh', '-c', assembleScript()], scriptEnv, '256Mi'),
     ],
@@ -153,17 +163,11 @@ export function desiredBuildJob(request: BuildRequest, settings: BuildSettings):
       name: buildJobName(spec.name, key),
       namespace: spec.namespace,
       labels,
-      annotations: { [BuildLabel.input]: key },
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          name: owner.name,
-          uid: owner.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      annotations: {
+        [BuildLabel.input]: key,
+        ...(request.depsKey === undefined ? {} : { [BuildLabel.dependencies]: request.depsKey }),
+      },
+      ownerReferences: [ownerReference(owner)],
     },
     spec: {
       // A failed build is reported with its reason and kept for `kubectl logs`; the next input builds anew.

@@ -14,6 +14,8 @@ export const BuildScriptEnv = {
   key: 'CLOUDBASE_BUILD_KEY',
   /** `--insecure` for a plain-HTTP registry, else empty. */
   craneFlags: 'CLOUDBASE_CRANE_FLAGS',
+  /** A code-only build's base: the dependencies image of the function's last build (`<repository>:deps-<key>`). */
+  depsImage: 'CLOUDBASE_DEPS_IMAGE',
 } as const;
 
 const out = BuildLayout.outDir;
@@ -41,7 +43,8 @@ export function cacheScript(): string {
 
 /**
  * `assemble`: pushes the dependencies layer (when installed now) as `<repository>:deps-<key>`, then the code
- * layer on it, or on the cached dependencies image, or on the runtime image, as `<repository>:build-<key>`,
+ * layer on it, or on the cached dependencies image, or on the last build's (a code-only build), or on the
+ * runtime image, as `<repository>:build-<key>`,
  * and writes the pinned image (`<repository>@sha256:...`, crane's output) to the termination message.
  */
 export function assembleScript(): string {
@@ -54,6 +57,8 @@ export function assembleScript(): string {
     '  echo "cloudbase assemble: pushed the dependencies layer as $deps ($base)"',
     `elif [ -s ${out}/${LayerFile.depsCached} ]; then`,
     `  base="$${E.repository}@$(cat ${out}/${LayerFile.depsCached})"`,
+    `elif [ -n "$\{${E.depsImage}:-}" ]; then`,
+    `  base="$${E.depsImage}"`,
     'fi',
     `image=$(crane append $${E.craneFlags} -b "$base" -f ${out}/${LayerFile.code} -t "$${E.repository}:build-$${E.key}")`,
     'printf "%s" "$image" > /dev/termination-log',

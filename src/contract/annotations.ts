@@ -41,6 +41,8 @@ export const StatusAnnotation = {
   image: 'cloudbase.dev/image',
   /** The build input's key (src/contract/build.ts buildKey) that `cloudbase.dev/image` was built from. */
   buildInput: 'cloudbase.dev/build-input',
+  /** The key of the dependencies layer under `cloudbase.dev/image`, when known: a code change reuses it. */
+  buildDependencies: 'cloudbase.dev/build-dependencies',
 } as const;
 
 /** Every `cloudbase.dev/*` key Cloudbase knows; any other key under the prefix earns a warning. */

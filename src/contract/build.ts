@@ -82,6 +82,28 @@ export function tarballDigest(source: Extract<FunctionSource, { kind: 'https' }>
   return `sha256:${source.sha256}`;
 }
 
+/**
+ * The dependencies layer's key: what `npm ci` reads (package.json, when there is one, and the lockfile) and
+ * `salt` (the base image and the builder). The build step computes it from the workspace and the controller
+ * from a ConfigMap's files: the same bytes give the same key.
+ */
+export function dependenciesKey(
+  packageJson: Uint8Array | string | undefined,
+  lockfile: { name: string; content: Uint8Array | string },
+  salt: string,
+): string {
+  const hash = createHash('sha256').update(JSON.stringify(['cloudbase deps v1', salt]));
+  for (const [name, content] of [
+    ['package.json', packageJson],
+    [lockfile.name, lockfile.content],
+  ] as const) {
+    const bytes = content === undefined ? undefined : Buffer.from(content);
+    hash.update(JSON.stringify([name, bytes === undefined ? null : bytes.length]));
+    if (bytes !== undefined) hash.update(bytes);
+  }
+  return hash.digest('hex');
+}
+
 /** An image pinned by digest, as `cloudbase.dev/image` holds it: `<repository>@sha256:<64 hex>`. */
 const PINNED = /^([^@\s]+)@(sha256:[0-9a-f]{64})$/;
 

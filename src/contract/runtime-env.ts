@@ -128,7 +128,11 @@ export type RuntimeStep =
   | 'await-ready'
   /** The image build Job's steps (src/builder/job.ts, src/workspace/layers.ts). */
   | 'deps-key'
-  | 'layers';
+  | 'layers'
+  /** `fetch` then `deps-key`: the first container of a build that may install dependencies. */
+  | 'prepare'
+  /** `fetch` then `layers`: the one step of a build whose dependencies need no install. */
+  | 'code';
 
 /**
  * Paths inside a build Job's pod: one emptyDir at `root`, holding the workspace (its last path segment is

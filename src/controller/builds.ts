@@ -12,15 +12,23 @@ import {
   buildKey,
   builtImageOf,
   configMapDigest,
+  functionRepository,
   resolveBuild,
   tarballDigest,
 } from '../contract/build.js';
 import { StatusAnnotation } from '../contract/annotations.js';
 import type { FunctionSpec, Runtime } from '../contract/function-spec.js';
 import { decideBuild, type BuildAction, type ObservedJob } from '../builder/decide.js';
-import { BUILDER_FORMAT, desiredBuildJob, type BuildSettings } from '../builder/job.js';
+import {
+  BUILDER_FORMAT,
+  dependenciesSalt,
+  desiredBuildJob,
+  type BuildRequest,
+  type BuildSettings,
+} from '../builder/job.js';
 import { BuildLabel } from '../builder/labels.js';
 import { buildOutcome } from '../builder/outcome.js';
+import { planBuild } from '../builder/plan.js';
 import { applyObject, isNotFound, mergePatch, type Kube } from '../kube/client.js';
 import type { EventRecorder } from './events.js';
 import type { Cache } from './informers.js';
@@ -50,13 +58,13 @@ export class FunctionBuilds {
     const context = { namespace, name, uid };
     const annotations = deployment.metadata?.annotations ?? {};
     const baseImage = this.deps.baseImages[spec.runtime];
-    const sourceDigest = await this.sourceDigest(spec);
-    if (sourceDigest instanceof Error) {
-      await this.report(deployment, annotations, 'source', sourceDigest.message);
+    const source = await this.readSource(spec);
+    if (source instanceof Error) {
+      await this.report(deployment, annotations, 'source', source.message);
       return;
     }
     const key = buildKey({
-      sourceDigest,
+      sourceDigest: source.digest,
       baseImage,
       builder: `${settings.assemblerImage} ${BUILDER_FORMAT}`,
     });
@@ -67,19 +75,32 @@ export class FunctionBuilds {
       status: annotations[StatusAnnotation.buildStatus],
       jobs,
     });
-    await this.execute(deployment, spec, key, baseImage, action, context);
+    const planned = planBuild(
+      source.files,
+      dependenciesSalt(baseImage, settings),
+      annotations[StatusAnnotation.buildDependencies],
+      functionRepository(settings.registry, spec.namespace, spec.name),
+    );
+    await this.execute(
+      deployment,
+      { spec, owner: { name, uid }, key, baseImage, ...planned },
+      action,
+      context,
+    );
   }
 
-  /** The source's content digest, or why it cannot be read (a missing ConfigMap). */
-  private async sourceDigest(spec: FunctionSpec): Promise<string | Error> {
-    if (spec.source.kind === 'https') return tarballDigest(spec.source);
+  /** The source's content digest and, for a ConfigMap, its files; or why it cannot be read (a missing one). */
+  private async readSource(
+    spec: FunctionSpec,
+  ): Promise<{ digest: string; files?: Readonly<Record<string, string>> } | Error> {
+    if (spec.source.kind === 'https') return { digest: tarballDigest(spec.source) };
     if (spec.source.kind !== 'configmap') return new Error('the source is an image: nothing to build');
     try {
       const map = await this.deps.kube.core.readNamespacedConfigMap({
         namespace: spec.namespace,
         name: spec.source.configMapName,
       });
-      return configMapDigest(map.data, map.binaryData);
+      return { digest: configMapDigest(map.data, map.binaryData), files: map.data ?? {} };
     } catch (error) {
       if (isNotFound(error))
         return new Error(
@@ -98,6 +119,9 @@ export class FunctionBuilds {
       owned.map(async (job) => ({
         name: job.metadata?.name ?? '',
         key: job.metadata?.annotations?.[BuildLabel.input] ?? '',
+        ...(job.metadata?.annotations?.[BuildLabel.dependencies] === undefined
+          ? {}
+          : { dependencies: job.metadata.annotations[BuildLabel.dependencies] }),
         outcome: buildOutcome(job, await this.podsOf(namespace, job.metadata?.name ?? '')),
       })),
     );
@@ -113,9 +137,7 @@ export class FunctionBuilds {
 
   private async execute(
     deployment: V1Deployment,
-    spec: FunctionSpec,
-    key: string,
-    baseImage: string,
+    request: BuildRequest,
     action: BuildAction,
     context: Record<string, string>,
   ): Promise<void> {
@@ -135,10 +157,8 @@ export class FunctionBuilds {
       case 'wait':
         return;
       case 'start': {
-        const job = desiredBuildJob(
-          { spec, owner: { name: context.name!, uid: context.uid! }, key, baseImage },
-          settings,
-        );
+        const job = desiredBuildJob(request, settings);
+        const { key } = request;
         this.deps.assertLeading(`build of ${context.namespace}/${context.name}`);
         await applyObject(kube, job);
         logger.info({ ...context, job: job.metadata?.name, key }, 'build started');
@@ -154,8 +174,9 @@ export class FunctionBuilds {
         this.deps.assertLeading(`image of ${context.namespace}/${context.name}`);
         await this.status(deployment, {
           [StatusAnnotation.image]: action.image,
-          [StatusAnnotation.buildInput]: key,
+          [StatusAnnotation.buildInput]: request.key,
           [StatusAnnotation.buildStatus]: BuildStatus.succeeded,
+          [StatusAnnotation.buildDependencies]: action.dependencies ?? null,
         });
         const took = action.seconds === undefined ? '' : ` in ${action.seconds} s`;
         logger.info({ ...context, image: action.image, seconds: action.seconds }, 'build succeeded');
@@ -191,7 +212,7 @@ export class FunctionBuilds {
     });
   }
 
-  private async status(deployment: V1Deployment, annotations: Record<string, string>): Promise<void> {
+  private async status(deployment: V1Deployment, annotations: Record<string, string | null>): Promise<void> {
     this.deps.assertLeading(`build status of ${deployment.metadata?.namespace}/${deployment.metadata?.name}`);
     await mergePatch(this.deps.kube, {
       apiVersion: 'apps/v1',
@@ -199,7 +220,7 @@ export class FunctionBuilds {
       metadata: {
         name: deployment.metadata?.name,
         namespace: deployment.metadata?.namespace,
-        annotations,
+        annotations: annotations as Record<string, string>,
       },
     });
   }

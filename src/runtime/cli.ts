@@ -1,7 +1,8 @@
 /**
- * `cloudbase-runtime <serve|fetch|install|build|await-ready|deps-key|layers>`: the runtime image's one
+ * `cloudbase-runtime <serve|fetch|install|build|await-ready|deps-key|layers|prepare|code>`: the runtime image's one
  * executable; the webhook runs `build` (fetch, then install) as the init container, `serve` as the function
- * container and `await-ready` as its postStart hook; an image build Job runs `fetch`, `deps-key` and `layers`. Each step imports its own modules when it runs, so `serve` does not
+ * container and `await-ready` as its postStart hook; an image build Job runs `prepare` (fetch, deps-key) and
+ * `layers`, or only `code` (fetch, layers) when its dependencies need no install. Each step imports its own modules when it runs, so `serve` does not
  * pay for the build's (tar, npm) at every cold start.
  */
 import type { RuntimeStep } from '../contract/runtime-env.js';
@@ -9,14 +10,14 @@ import { failureLine, writeTerminationMessage } from '../workspace/failure.js';
 import { BuildLayout, PodLayout, RuntimeEnv } from '../contract/runtime-env.js';
 
 export const USAGE =
-  'usage: cloudbase-runtime <serve|fetch|install|build|await-ready|deps-key|layers>   (configured by CLOUDBASE_* environment variables)';
+  'usage: cloudbase-runtime <serve|fetch|install|build|await-ready|deps-key|layers|prepare|code>   (configured by CLOUDBASE_* environment variables)';
 
 export interface CliIO {
   stderr: (line: string) => void;
   terminationLog?: string;
 }
 
-type Step = Exclude<RuntimeStep, 'build'>;
+type Step = Exclude<RuntimeStep, 'build' | 'prepare' | 'code'>;
 
 const STEPS: Record<Step, (env: NodeJS.ProcessEnv) => Promise<number>> = {
   serve: async (env) => (await import('./serve.js')).serve(env),
@@ -45,6 +46,8 @@ const SEQUENCES: Record<RuntimeStep, readonly Step[]> = {
   'await-ready': ['await-ready'],
   'deps-key': ['deps-key'],
   layers: ['layers'],
+  prepare: ['fetch', 'deps-key'],
+  code: ['fetch', 'layers'],
 };
 
 const workspaceOf = (env: NodeJS.ProcessEnv): string =>

@@ -4,8 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { list } from 'tar';
+import { dependenciesKey as contractDependenciesKey } from '../contract/build.js';
 import { LayerFile } from '../contract/runtime-env.js';
-import { buildLayers, dependenciesKey, treeEntries, writeDependenciesKey, writeLayer } from './layers.js';
+import {
+  buildLayers,
+  treeEntries,
+  workspaceDependenciesKey as dependenciesKey,
+  writeDependenciesKey,
+  writeLayer,
+} from './layers.js';
 
 // Real folders under the system temp directory and real tarballs, read back with node-tar.
 
@@ -171,6 +178,20 @@ describe('buildLayers', () => {
     await writeDependenciesKey(workspace, out, 'salt', log);
     await expect(buildLayers(workspace, out, { log, npm: path.join(dir, 'no-npm-here') })).rejects.toThrow(
       /cannot run npm/,
+    );
+  });
+});
+
+describe('the dependencies key of a workspace and of a ConfigMap', () => {
+  it('is the same for the same files, so the controller can name the layer the build step makes', async () => {
+    const files = { 'package.json': '{"name":"f"}', 'package-lock.json': '{"lockfileVersion":3}' };
+    const workspace = await workspaceWith(dir, { ...files, 'index.js': '1' });
+    expect(await dependenciesKey(workspace, 'salt')).toBe(
+      contractDependenciesKey(
+        files['package.json'],
+        { name: 'package-lock.json', content: files['package-lock.json'] },
+        'salt',
+      ),
     );
   });
 });

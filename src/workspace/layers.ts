@@ -7,10 +7,10 @@
  * The tarballs are deterministic: entries sorted, times at the epoch, no owners (root), no write bit for group or other, so
  * the same files always give the same layer digest, hence the same image digest.
  */
-import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { create } from 'tar';
+import { dependenciesKey } from '../contract/build.js';
 import { LayerFile } from '../contract/runtime-env.js';
 import { LOCKFILES } from '../contract/source-files.js';
 import { BuildFailure } from './failure.js';
@@ -18,20 +18,13 @@ import { install, type InstallOptions } from './install.js';
 
 const DEPENDENCIES = 'node_modules';
 
-/**
- * The dependencies layer's key: the files `npm ci` reads (package.json and the lockfile, whichever exist) and
- * `salt` (the base image and the builder's version), or undefined without a lockfile (nothing to install).
- */
-export async function dependenciesKey(workspace: string, salt: string): Promise<string | undefined> {
+/** The dependencies layer's key (contract/build.ts), or undefined without a lockfile (nothing to install). */
+export async function workspaceDependenciesKey(workspace: string, salt: string): Promise<string | undefined> {
   const lockfile = await firstExisting(workspace, LOCKFILES);
   if (lockfile === undefined) return undefined;
-  const hash = createHash('sha256').update(JSON.stringify(['cloudbase deps v1', salt]));
-  for (const file of ['package.json', lockfile]) {
-    const content = await readFile(path.join(workspace, file)).catch(() => undefined);
-    hash.update(JSON.stringify([file, content === undefined ? null : content.length]));
-    if (content !== undefined) hash.update(content);
-  }
-  return hash.digest('hex');
+  const packageJson = await readFile(path.join(workspace, 'package.json')).catch(() => undefined);
+  const content = await readFile(path.join(workspace, lockfile));
+  return dependenciesKey(packageJson, { name: lockfile, content }, salt);
 }
 
 /** Every path under `root` (folders before what they hold), relative to `root`'s parent, sorted. */
@@ -124,7 +117,7 @@ export async function writeDependenciesKey(
   log: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<string | undefined> {
   await mkdir(outDir, { recursive: true });
-  const key = await dependenciesKey(workspace, salt);
+  const key = await workspaceDependenciesKey(workspace, salt);
   if (key === undefined) {
     log('cloudbase deps-key: no lockfile, so no dependencies layer');
     return undefined;

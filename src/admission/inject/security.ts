@@ -1,23 +1,7 @@
 import type { V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
 
-/** The numeric user of the runtime image; numeric so the kubelet can verify runAsNonRoot. */
-export const RUNTIME_UID = 1000;
-
-/**
- * A container security context that meets the Pod Security Standard `restricted`
- * (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted), with a read-only root.
- */
-export function restrictedSecurityContext(): V1SecurityContext {
-  return {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'] },
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    runAsUser: RUNTIME_UID,
-    runAsGroup: RUNTIME_UID,
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
+export { RUNTIME_UID, restrictedSecurityContext } from '../../contract/pod-security.js';
+import { RUNTIME_UID } from '../../contract/pod-security.js';
 
 /**
  * Completes the user's security context of the function container: each `restricted` field the user left
