@@ -81,7 +81,11 @@ describe('desiredBuildJob', () => {
     ],
   ])('that needs no install (%j): one code step, then assembles onto what it names', (plan, expected) => {
     const j = job(undefined, SETTINGS, {}, plan);
+    // Side by side, the assembler waiting for the code step's end.
+    expect(j.spec!.template.spec!.initContainers).toEqual([]);
     expect(containers(j).map((c) => c.name)).toEqual(['code', 'assemble']);
+    expect(env(containers(j)[0]!).CLOUDBASE_BUILD_DONE).toBe('/build/out/code.done');
+    expect(env(containers(j)[1]!).CLOUDBASE_WAIT_FOR).toBe('/build/out/code.done');
     expect(containers(j)[0]!.command).toEqual(['cloudbase-runtime', 'code']);
     const assemble = env(containers(j)[1]!);
     expect(assemble.CLOUDBASE_DEPS_IMAGE).toBe(expected.CLOUDBASE_DEPS_IMAGE);

@@ -16,7 +16,13 @@ import { functionRepository } from '../contract/build.js';
 import { ownerReference } from '../contract/owner.js';
 import { RUNTIME_UID, restrictedSecurityContext } from '../contract/pod-security.js';
 import type { FunctionSpec } from '../contract/function-spec.js';
-import { BuildLayout, PodLayout, RuntimeEnv, configMapSourceValue } from '../contract/runtime-env.js';
+import {
+  BuildLayout,
+  LayerFile,
+  PodLayout,
+  RuntimeEnv,
+  configMapSourceValue,
+} from '../contract/runtime-env.js';
 import { BuildLabel } from './labels.js';
 import { assembleScript, cacheScript, BuildScriptEnv } from './scripts.js';
 
@@ -106,6 +112,7 @@ function buildContainers(
       { name: RuntimeEnv.sourceSha256, value: spec.source.sha256 },
     );
   }
+  const codeDone = `${BuildLayout.outDir}/${LayerFile.codeDone}`;
   const prepareEnv = [
     ...fetchEnv,
     { name: RuntimeEnv.buildSalt, value: dependenciesSalt(baseImage, settings) },
@@ -133,7 +140,7 @@ function buildContainers(
   return {
     initContainers:
       request.plan.kind === 'code'
-        ? [step('code', baseImage, [PodLayout.runtimeCommand, 'code'], fetchEnv, '256Mi', fetchMounts)]
+        ? []
         : [
             step(
               'prepare',
@@ -147,9 +154,29 @@ function buildContainers(
             // What `npm ci` of a real dependency tree needs.
             runtime('layers', '768Mi'),
           ],
-    containers: [
-      step('assemble', settings.assemblerImage, ['sh', '-c', assembleScript()], scriptEnv, '256Mi'),
-    ],
+    // A code-only build runs its two steps side by side, the assembler waiting for the code step's end:
+    // the kubelet starts the containers of a pod together, but each init container only at its next sync
+    // after the one before (about a second here).
+    containers:
+      request.plan.kind === 'code'
+        ? [
+            step(
+              'code',
+              baseImage,
+              [PodLayout.runtimeCommand, 'code'],
+              [...fetchEnv, { name: RuntimeEnv.buildDone, value: codeDone }],
+              '256Mi',
+              fetchMounts,
+            ),
+            step(
+              'assemble',
+              settings.assemblerImage,
+              ['sh', '-c', assembleScript()],
+              [...scriptEnv, { name: BuildScriptEnv.waitFor, value: codeDone }],
+              '256Mi',
+            ),
+          ]
+        : [step('assemble', settings.assemblerImage, ['sh', '-c', assembleScript()], scriptEnv, '256Mi')],
   };
 }
 

@@ -86,6 +86,22 @@ describe('buildOutcome', () => {
     });
   });
 
+  it('names the step the spec runs first, whatever order the kubelet lists them in (by name)', () => {
+    const sideBySide: V1Pod = {
+      spec: { containers: [{ name: 'code' }, { name: 'assemble' }] },
+      status: {
+        containerStatuses: [
+          terminated('assemble', 1, 'cloudbase assemble: nothing to assemble, the code step failed'),
+          terminated('code', 1, 'cloudbase fetch: the ConfigMap is empty'),
+        ],
+      },
+    };
+    expect(buildOutcome(jobWith({ type: 'Failed' }), [sideBySide])).toMatchObject({
+      step: 'code',
+      message: 'cloudbase fetch: the ConfigMap is empty (exit code 1)',
+    });
+  });
+
   it('reads the newest pod of the Job', () => {
     const old = pod([terminated('fetch', 1, 'old failure')], [], '2026-12-02T09:00:00Z');
     const latest = pod([terminated('fetch', 1, 'new failure')], [], '2026-12-02T10:00:00Z');

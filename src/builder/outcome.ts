@@ -66,8 +66,13 @@ function newest(pods: readonly V1Pod[]): V1Pod | undefined {
   )[0];
 }
 
+/** The pod's container statuses in the order its spec runs them (the kubelet sorts them by name). */
 function statuses(pod: V1Pod | undefined): V1ContainerStatus[] {
-  return [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])];
+  const order = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].map((c) => c.name);
+  const rank = (name: string): number => (order.includes(name) ? order.indexOf(name) : order.length);
+  return [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])].sort(
+    (a, b) => rank(a.name) - rank(b.name),
+  );
 }
 
 function statusOf(pod: V1Pod | undefined, name: string): V1ContainerStatus | undefined {

@@ -16,6 +16,8 @@ export const BuildScriptEnv = {
   craneFlags: 'CLOUDBASE_CRANE_FLAGS',
   /** A code-only build's base: the dependencies image of the function's last build (`<repository>:deps-<key>`). */
   depsImage: 'CLOUDBASE_DEPS_IMAGE',
+  /** A file to wait for before assembling: the end of the code step running beside it (RuntimeEnv.buildDone). */
+  waitFor: 'CLOUDBASE_WAIT_FOR',
 } as const;
 
 const out = BuildLayout.outDir;
@@ -50,6 +52,13 @@ export function cacheScript(): string {
 export function assembleScript(): string {
   return [
     'set -eu',
+    `if [ -n "$\{${E.waitFor}:-}" ]; then`,
+    `  until [ -e "$${E.waitFor}" ]; do sleep 0.1; done`,
+    `  if [ "$(head -c 1 "$${E.waitFor}")" != 0 ]; then`,
+    `    echo "cloudbase assemble: nothing to assemble, the code step failed: $(cat "$${E.waitFor}")" >&2`,
+    '    exit 1',
+    '  fi',
+    'fi',
     `base="$${E.baseImage}"`,
     `if [ -s ${out}/${LayerFile.deps} ]; then`,
     `  deps="$${E.repository}:deps-$(cat ${out}/${LayerFile.depsKey})"`,

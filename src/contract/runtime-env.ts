@@ -64,6 +64,11 @@ export const RuntimeEnv = {
   buildOut: 'CLOUDBASE_BUILD_OUT',
   /** What the dependencies layer sits on (base image, builder version): part of its key (build Job only). */
   buildSalt: 'CLOUDBASE_BUILD_SALT',
+  /**
+   * A file the step writes when it ends: `0`, or `1 <its one-line error>`. A build container running beside
+   * it (not after it, which costs the kubelet a sync) waits for it (build Job only).
+   */
+  buildDone: 'CLOUDBASE_BUILD_DONE',
 } as const;
 
 /**
@@ -152,6 +157,8 @@ export const LayerFile = {
   depsCached: 'deps-cached',
   deps: 'deps.tar',
   code: 'code.tar',
+  /** The code step's end (RuntimeEnv.buildDone), which the assembler waits for. */
+  codeDone: 'code.done',
 } as const;
 
 /** `CLOUDBASE_SOURCE` for a ConfigMap source: the webhook writes it, the build and the runtime read it. */

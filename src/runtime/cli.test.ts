@@ -86,6 +86,26 @@ describe('cloudbase-runtime', () => {
     );
     expect(stderr).toEqual([]);
   });
+
+  it('writes the end of a build step where CLOUDBASE_BUILD_DONE says: 0, or 1 and its line', async () => {
+    const source = path.join(dir, 'src');
+    await mkdir(source);
+    await writeFile(path.join(source, 'index.js'), 'export default () => "hi";');
+    const done = path.join(dir, 'out', 'code.done');
+    const env = {
+      CLOUDBASE_SOURCE: 'configmap:hello-src',
+      CLOUDBASE_SOURCE_DIR: source,
+      CLOUDBASE_WORKSPACE: path.join(dir, 'ws'),
+      CLOUDBASE_BUILD_OUT: path.join(dir, 'out'),
+      CLOUDBASE_BUILD_DONE: done,
+    };
+    expect(await runCli(['code'], env, io())).toBe(0);
+    expect(await readFile(done, 'utf8')).toBe('0\n');
+    await readFile(path.join(dir, 'out', 'code.tar'));
+    const failed = { ...env, CLOUDBASE_SOURCE_DIR: path.join(dir, 'missing') };
+    expect(await runCli(['code'], failed, io())).toBe(1);
+    expect(await readFile(done, 'utf8')).toMatch(/^1 cloudbase fetch: .+\n$/);
+  });
 });
 
 /** Captures process.stdout while a step logs there. */

@@ -5,6 +5,8 @@
  * `layers`, or only `code` (fetch, layers) when its dependencies need no install. Each step imports its own modules when it runs, so `serve` does not
  * pay for the build's (tar, npm) at every cold start.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { RuntimeStep } from '../contract/runtime-env.js';
 import { failureLine, writeTerminationMessage } from '../workspace/failure.js';
 import { BuildLayout, PodLayout, RuntimeEnv } from '../contract/runtime-env.js';
@@ -65,19 +67,31 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     );
     return 2;
   }
+  const done = env[RuntimeEnv.buildDone]?.trim();
+  const end = (code: number, line = ''): number => {
+    if (done) {
+      try {
+        mkdirSync(dirname(done), { recursive: true });
+        writeFileSync(done, code === 0 ? '0\n' : `${code} ${line}\n`);
+      } catch (err) {
+        io.stderr(`cloudbase-runtime: cannot write ${done}: ${(err as Error).message}`);
+      }
+    }
+    return code;
+  };
   for (const each of SEQUENCES[step]) {
     try {
       const code = await STEPS[each](env);
-      if (code !== 0) return code;
+      if (code !== 0) return end(code, `cloudbase ${each}: exit code ${code}`);
     } catch (err) {
       // Names the step that failed (`cloudbase fetch: ...`), also inside `build`.
       const line = failureLine(each, err);
       io.stderr(line);
       writeTerminationMessage(line, io.terminationLog);
-      return 1;
+      return end(1, line);
     }
   }
-  return 0;
+  return end(0);
 }
 
 function isStep(value: string | undefined): value is RuntimeStep {
