@@ -18,7 +18,9 @@ const SETTINGS: BuildSettings = {
   assemblerImage: 'example.com/crane:v0.22.1',
   deadlineSeconds: 600,
 };
-const BASE = 'example.com/runtime-nodejs22:1';
+const BASE = 'registry.example.com/cloudbase/runtime-nodejs22:1';
+/** The same runtime as the nodes have it: the steps run in it, crane appends to BASE. */
+const STEP = 'example.com/runtime-nodejs22:1';
 
 function spec(source: string, extra: Record<string, string> = {}): FunctionSpec {
   const parsed = parseFunctionSpec({
@@ -37,7 +39,14 @@ const job = (
   plan: BuildPlan = { kind: 'install' },
 ) =>
   desiredBuildJob(
-    { spec: spec(source, extra), owner: { name: 'hello', uid: 'uid-1' }, key: KEY, baseImage: BASE, plan },
+    {
+      spec: spec(source, extra),
+      owner: { name: 'hello', uid: 'uid-1' },
+      key: KEY,
+      baseImage: BASE,
+      stepImage: STEP,
+      plan,
+    },
     settings,
   );
 
@@ -66,9 +75,9 @@ describe('desiredBuildJob', () => {
 
   it('that may install: prepare, cache and layers, then assembles, each on the right image', () => {
     expect(containers().map((c) => [c.name, c.image, c.command?.at(-1)?.slice(0, 20)])).toEqual([
-      ['prepare', BASE, 'prepare'],
+      ['prepare', STEP, 'prepare'],
       ['cache', SETTINGS.assemblerImage, expect.any(String)],
-      ['layers', BASE, 'layers'],
+      ['layers', STEP, 'layers'],
       ['assemble', SETTINGS.assemblerImage, expect.any(String)],
     ]);
   });
@@ -98,6 +107,7 @@ describe('desiredBuildJob', () => {
         owner: { name: 'hello', uid: 'uid-1' },
         key: KEY,
         baseImage: BASE,
+        stepImage: STEP,
         plan: { kind: 'install' },
         depsKey: 'd'.repeat(64),
       },

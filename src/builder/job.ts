@@ -56,8 +56,14 @@ export interface BuildRequest {
   owner: { name: string; uid: string };
   /** buildKey of the input. */
   key: string;
-  /** The runtime image the layers go on. */
+  /** The runtime image the layers go on, as crane pulls it from a registry. */
   baseImage: string;
+  /**
+   * The runtime image the build's own steps run in: the one the webhook injects, which the nodes have. Not
+   * `baseImage` under another name: the local cluster's containerd (1.6) keeps one image per ID, and a second
+   * name pulled for the same image made its CRI image store lose the first.
+   */
+  stepImage: string;
   plan: BuildPlan;
   /** The dependencies layer's key, when the controller could compute it (a ConfigMap source). */
   depsKey?: string;
@@ -83,7 +89,7 @@ function buildContainers(
   request: BuildRequest,
   settings: BuildSettings,
 ): { initContainers: V1Container[]; containers: V1Container[] } {
-  const { spec, key, baseImage } = request;
+  const { spec, key, baseImage, stepImage } = request;
   const repository = functionRepository(settings.registry, spec.namespace, spec.name);
   const runtimeEnv: V1EnvVar[] = [
     { name: RuntimeEnv.workspace, value: BuildLayout.workspaceDir },
@@ -136,7 +142,7 @@ function buildContainers(
     terminationMessagePolicy: 'FallbackToLogsOnError',
   });
   const runtime = (name: string, memory: string, extraEnv: V1EnvVar[] = []): V1Container =>
-    step(name, baseImage, [PodLayout.runtimeCommand, name], [...runtimeEnv, ...extraEnv], memory);
+    step(name, stepImage, [PodLayout.runtimeCommand, name], [...runtimeEnv, ...extraEnv], memory);
   return {
     initContainers:
       request.plan.kind === 'code'
@@ -144,7 +150,7 @@ function buildContainers(
         : [
             step(
               'prepare',
-              baseImage,
+              stepImage,
               [PodLayout.runtimeCommand, 'prepare'],
               prepareEnv,
               '256Mi',
@@ -162,7 +168,7 @@ function buildContainers(
         ? [
             step(
               'code',
-              baseImage,
+              stepImage,
               [PodLayout.runtimeCommand, 'code'],
               [...fetchEnv, { name: RuntimeEnv.buildDone, value: codeDone }],
               '256Mi',

@@ -42,6 +42,8 @@ export interface BuildsDeps {
   settings: BuildSettings;
   /** The image each runtime's builds put their layers on. */
   baseImages: Readonly<Record<Runtime, string>>;
+  /** The runtime images the webhook injects, which the build steps run in. */
+  runtimeImages: Readonly<Record<Runtime, string>>;
   assertLeading: (what: string) => void;
 }
 
@@ -83,7 +85,14 @@ export class FunctionBuilds {
     );
     await this.execute(
       deployment,
-      { spec, owner: { name, uid }, key, baseImage, ...planned },
+      {
+        spec,
+        owner: { name, uid },
+        key,
+        baseImage,
+        stepImage: this.deps.runtimeImages[spec.runtime],
+        ...planned,
+      },
       action,
       context,
     );

@@ -46,7 +46,11 @@ export interface ControllerOptions {
   /** Traefik's API, where the activator is confirmed as a function's route before its last pod goes. */
   traefikApi?: ServicePortRef;
   /** Image builds (`--registry`): where images go, how they are assembled, and what they are built on. */
-  builds?: { settings: BuildSettings; baseImages: Readonly<Record<Runtime, string>> };
+  builds?: {
+    settings: BuildSettings;
+    baseImages: Readonly<Record<Runtime, string>>;
+    runtimeImages: Readonly<Record<Runtime, string>>;
+  };
 }
 
 /**
@@ -94,6 +98,7 @@ export class FunctionController {
               logger: options.logger.child({ component: 'builder' }),
               settings: options.builds.settings,
               baseImages: options.builds.baseImages,
+              runtimeImages: options.builds.runtimeImages,
               assertLeading: (what) => {
                 if (!this.elector.isLeader) throw new NotLeadingError(what);
               },

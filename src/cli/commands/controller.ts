@@ -58,7 +58,13 @@ export const controllerCommand: Command = {
       ...(flags.traefikApi === undefined ? {} : { traefikApi: flags.traefikApi }),
       ...(flags.builds === undefined
         ? {}
-        : { builds: { settings: flags.builds, baseImages: flags.buildBaseImages } }),
+        : {
+            builds: {
+              settings: flags.builds,
+              baseImages: flags.buildBaseImages,
+              runtimeImages: flags.runtimeImages,
+            },
+          }),
     });
     let synced = false;
     let stopping = false;
