@@ -7,9 +7,10 @@
 //   image_mb     the compressed size of the function's image (its layers, runtime included).
 // Dependencies come from an npm registry served on the host. Prints one JSON line last.
 import { dumpYaml } from '@kubernetes/client-node';
-import { clusterEnv, clusterKube, kubectl } from '../testing/cluster.js';
+import { clusterEnv, clusterKube } from '../testing/cluster.js';
 import { startNpmRegistry } from '../testing/examples.js';
 import { imageLayers } from '../testing/registry.js';
+import { applyYaml } from '../testing/scaling.js';
 
 const env = clusterEnv();
 const kube = clusterKube(env);
@@ -56,8 +57,7 @@ function objects(name: string, configMap: string, data: Record<string, string>):
 }
 
 async function apply(list: object[]): Promise<void> {
-  const result = await kubectl(['apply', '-f', '-'], list.map((o) => dumpYaml(o)).join('---\n'), env);
-  if (result.code !== 0) throw new Error(`kubectl apply failed: ${result.stderr}`);
+  await applyYaml(list.map((o) => dumpYaml(o)).join('---\n'), env);
 }
 
 /** Polls the function's route until it answers 200 with `body`; the seconds since `started`. */

@@ -6,6 +6,7 @@ import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../
 import { applyExample, startNpmRegistry } from '../testing/examples.js';
 import type { FileServer } from '../testing/file-server.js';
 import { FUNCTION_REGISTRY, imageLayers } from '../testing/registry.js';
+import { applyYaml } from '../testing/scaling.js';
 
 const run = promisify(execFile);
 const REPO = new URL('../..', import.meta.url).pathname;
@@ -77,8 +78,7 @@ async function layers(image: string): Promise<string[]> {
 }
 
 async function applyObjects(...objects: object[]): Promise<void> {
-  const result = await kubectl(['apply', '-f', '-'], objects.map((o) => dumpYaml(o)).join('---\n'), env);
-  if (result.code !== 0) throw new Error(`kubectl apply failed: ${result.stderr}`);
+  await applyYaml(objects.map((o) => dumpYaml(o)).join('---\n'), env);
 }
 
 async function configMap(name: string): Promise<V1ConfigMap> {
