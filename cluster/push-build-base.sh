@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copies the runtime image cluster/build-cloudbase-images.sh built into Cloudbase's registry
+# Copies the runtime image cluster/build-cloudbase-images.sh built (or the one given as $1) into Cloudbase's registry
 # (manifests/registry), so that image builds can put functions' layers on it: the cluster's own images are
 # only in containerd, where a build pod's crane cannot pull them. Pushes through the registry's NodePort
 # (plain HTTP, the local cluster only) unless the registry has it already, and prints its in-cluster name.
@@ -18,7 +18,7 @@ registry_answers() {
 }
 
 main() {
-  local image=$RUNTIME_NODEJS22_IMAGE repository tag
+  local image=${1:-$RUNTIME_NODEJS22_IMAGE} repository tag
   repository=cloudbase/$(basename "${image%:*}")
   tag=${image##*:}
   wait_for "the registry at $NODE_IP:$FUNCTION_REGISTRY_NODE_PORT" 120 registry_answers >&2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs Cloudbase into the local cluster the way a user installs it on theirs: `kubectl apply -k` of
 # manifests/overlays/local, on top of which this writes .cluster/install/kustomization.yaml pinning the image
-# tags cluster/build-cloudbase-images.sh just built (their tags are hashes of their inputs). Waits until both
-# replicas are ready. CLOUDBASE_INSTALL_ARGS adds controller flags (the tests shorten certificate lifetimes).
+# tags cluster/build-cloudbase-images.sh just built (their tags are hashes of their inputs), and copies the
+# runtime image into the registry as the builds' base. Waits until Cloudbase admits functions.
+# CLOUDBASE_INSTALL_ARGS adds controller flags (the tests shorten certificate lifetimes).
 # Needs .cluster/env (cluster/up.sh) and .cluster/images.env (cluster/build-cloudbase-images.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,12 +15,9 @@ set -a
 set +a
 DIR=.cluster/install
 mkdir -p "$DIR"
-# CLOUDBASE_INSTALL_BUILDS=1 switches image builds on: the controller pushes functions' images to the
-# registry the local overlay installs (plain HTTP: the local cluster only), assembled by the crane image
-# cluster/up.sh built.
-if [[ ${CLOUDBASE_INSTALL_BUILDS:-} == 1 ]]; then
-  CLOUDBASE_INSTALL_ARGS="--registry=cloudbase-registry.cloudbase-system.svc:5000/functions --registry-insecure --assembler-image=registry.local/cloudbase/crane:v0.22.1 ${CLOUDBASE_INSTALL_ARGS:-}"
-fi
+# CLOUDBASE_INSTALL_RUNTIME_NODEJS22 names another nodejs22 runtime image, for the functions and as the
+# builds' base (the builds e2e uses the one that also trusts the test CA, for its https:// sources).
+RUNTIME_NODEJS22_IMAGE=${CLOUDBASE_INSTALL_RUNTIME_NODEJS22:-$RUNTIME_NODEJS22_IMAGE}
 # Image builds put their layers on the runtime image; the registry gets a copy of it below
 # (cluster/push-build-base.sh), under this name.
 BUILD_BASE=cloudbase-registry.cloudbase-system.svc:5000/cloudbase/$(basename "${RUNTIME_NODEJS22_IMAGE%:*}"):${RUNTIME_NODEJS22_IMAGE##*:}
@@ -52,7 +50,7 @@ echo "installing Cloudbase (kubectl apply -k $DIR, over manifests/overlays/local
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase --timeout=180s
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase-activator --timeout=180s
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase-registry --timeout=180s
-pushed=$(bash cluster/push-build-base.sh)
+pushed=$(bash cluster/push-build-base.sh "$RUNTIME_NODEJS22_IMAGE")
 [[ $pushed == "$BUILD_BASE" ]] || { echo "the registry has $pushed, not $BUILD_BASE" >&2; exit 1; }
 # Ready pods are not yet a reachable webhook: the Service's endpoints reach kube-proxy a moment later, and
 # until then the API server's call is refused (failurePolicy Fail refuses the function). Wait until a

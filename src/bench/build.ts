@@ -1,5 +1,5 @@
 // `npm run bench:build`: seconds from `kubectl apply` to the first 200 through Traefik of image-built
-// functions, on the local cluster with Cloudbase installed with its registry (CLOUDBASE_INSTALL_BUILDS=1):
+// functions, on the local cluster with Cloudbase installed with its registry (hack/install.sh):
 //   hello_s      a function without dependencies (a build of its code layer, then its first pod);
 //   deps_miss_s  a function with a dependency, its dependencies layer not built yet (npm ci in the build);
 //   deps_hit_s   the same function after a code change: its dependencies layer is reused, no npm ci;

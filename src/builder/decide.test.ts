@@ -11,7 +11,7 @@ const job = (key: string, outcome: ObservedJob['outcome'], name = `hello-build-$
   outcome,
 });
 const active = { state: 'active' } as const;
-const succeeded = { state: 'succeeded', image: IMAGE, seconds: 4 } as const;
+const succeeded = { state: 'succeeded', image: IMAGE, seconds: 4, pruned: { removed: 1 } } as const;
 const failed = { state: 'failed', step: 'layers', message: 'npm ci failed (exit code 1, E404)' } as const;
 
 const state = (over: Partial<BuildState>): BuildState => ({
@@ -47,6 +47,8 @@ describe('decideBuild', () => {
       action: 'record',
       image: IMAGE,
       seconds: 4,
+      dependencies: undefined,
+      pruned: { removed: 1 },
       remove: ['hello-build-aaaaaaaaaaaa'],
     });
   });

@@ -8,7 +8,7 @@
  * - None yet: start one; a failed Job of an earlier input goes now.
  */
 import { BuildStatus, type BuiltImage } from '../contract/build.js';
-import type { BuildOutcome } from './outcome.js';
+import type { BuildOutcome, PruneReport } from './outcome.js';
 
 /** A build Job of the function, with what became of it. */
 export interface ObservedJob {
@@ -39,6 +39,7 @@ export type BuildAction =
       image: string;
       seconds: number | undefined;
       dependencies: string | undefined;
+      pruned: PruneReport | undefined;
       remove: string[];
     }
   | { action: 'report'; step: string; message: string; remove: string[] };
@@ -66,6 +67,7 @@ export function decideBuild(state: BuildState): BuildAction {
         image: outcome.image,
         seconds: outcome.seconds,
         dependencies: current.dependencies,
+        pruned: outcome.pruned,
         remove: [...stale, ...finishedOthers, current.name],
       };
     case 'failed':

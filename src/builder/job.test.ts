@@ -17,6 +17,7 @@ const SETTINGS: BuildSettings = {
   insecure: false,
   assemblerImage: 'example.com/crane:v0.22.1',
   deadlineSeconds: 600,
+  keepImages: 3,
 };
 const BASE = 'registry.example.com/cloudbase/runtime-nodejs22:1';
 /** The same runtime as the nodes have it: the steps run in it, crane appends to BASE. */
@@ -44,6 +45,7 @@ const job = (
       owner: { name: 'hello', uid: 'uid-1' },
       key: KEY,
       baseImage: BASE,
+      keep: [KEY],
       stepImage: STEP,
       plan,
     },
@@ -107,6 +109,7 @@ describe('desiredBuildJob', () => {
         owner: { name: 'hello', uid: 'uid-1' },
         key: KEY,
         baseImage: BASE,
+        keep: [KEY],
         stepImage: STEP,
         plan: { kind: 'install' },
         depsKey: 'd'.repeat(64),

@@ -41,6 +41,8 @@ export interface BuildSettings {
   assemblerImage: string;
   /** Longest a build may take before Kubernetes stops it. */
   deadlineSeconds: number;
+  /** How many of a function's images stay in the registry (--build-keep-images; retention.ts). */
+  keepImages: number;
 }
 
 /**
@@ -67,6 +69,8 @@ export interface BuildRequest {
   plan: BuildPlan;
   /** The dependencies layer's key, when the controller could compute it (a ConfigMap source). */
   depsKey?: string;
+  /** The build inputs whose images stay once this one is pushed, this one first (retention.ts keptBuilds). */
+  keep: readonly string[];
 }
 
 /** What the dependencies layer's key depends on besides package.json and the lockfile. */
@@ -100,6 +104,7 @@ function buildContainers(
     { name: BuildScriptEnv.baseImage, value: baseImage },
     { name: BuildScriptEnv.key, value: key },
     { name: BuildScriptEnv.craneFlags, value: settings.insecure ? '--insecure' : '' },
+    { name: BuildScriptEnv.keep, value: request.keep.join(' ') },
     { name: 'HOME', value: PodLayout.tmpDir },
   ];
   if (request.plan.kind === 'code' && request.plan.depsImage !== undefined)

@@ -59,7 +59,20 @@ describe('buildOutcome', () => {
       state: 'succeeded',
       image: IMAGE,
       seconds: 4,
+      pruned: undefined,
     });
+  });
+
+  it('reads what the build removed of the older images, and what it could not, from the second line', () => {
+    const report = (line: string): unknown =>
+      buildOutcome(jobWith({ type: 'Complete' }), [
+        pod([], [terminated('assemble', 0, `${IMAGE}\n${line}`)]),
+      ]);
+    expect(report('removed 2 older images')).toMatchObject({ image: IMAGE, pruned: { removed: 2 } });
+    expect(report('removed 0 older images; could not remove build-ab: 401 Unauthorized')).toMatchObject({
+      pruned: { removed: 0, failed: 'build-ab: 401 Unauthorized' },
+    });
+    expect(report('something else')).toMatchObject({ image: IMAGE, pruned: undefined });
   });
 
   it('calls a completed build that named no pinned image failed, quoting what it wrote', () => {

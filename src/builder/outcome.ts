@@ -4,11 +4,18 @@
  * https://kubernetes.io/docs/concepts/workloads/controllers/job/#terminal-job-conditions
  */
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
+import { PRUNE_REPORT } from './scripts.js';
 
 export type BuildOutcome =
   | { state: 'active' }
-  | { state: 'succeeded'; image: string; seconds: number | undefined }
+  | { state: 'succeeded'; image: string; seconds: number | undefined; pruned: PruneReport | undefined }
   | { state: 'failed'; step: string; message: string };
+
+/** What the build removed of the function's older images, and what it could not (scripts.ts pruneScript). */
+export interface PruneReport {
+  removed: number;
+  failed?: string;
+}
 
 /** A pushed image as crane prints it: `<repository>@sha256:<64 hex>`. */
 const PINNED = /^[^@\s]+@sha256:[0-9a-f]{64}$/;
@@ -31,13 +38,14 @@ export function buildOutcome(job: V1Job, pods: readonly V1Pod[]): BuildOutcome {
   const pod = newest(pods);
   if (has('Complete')) {
     const message = statusOf(pod, 'assemble')?.state?.terminated?.message?.trim() ?? '';
-    if (!PINNED.test(message))
+    const [image = '', report = ''] = message.split('\n').map((line) => line.trim());
+    if (!PINNED.test(image))
       return {
         state: 'failed',
         step: 'assemble',
         message: `the build finished without naming the image it pushed (its termination message is ${JSON.stringify(message.slice(0, 200))})`,
       };
-    return { state: 'succeeded', image: message, seconds: seconds(job) };
+    return { state: 'succeeded', image, seconds: seconds(job), pruned: pruneReport(report) };
   }
   const failure = failedStep(pod);
   if (has('Failed')) {
@@ -58,6 +66,12 @@ export function buildOutcome(job: V1Job, pods: readonly V1Pod[]): BuildOutcome {
   // Running, but one step cannot start: an image that cannot be pulled, a missing ConfigMap.
   const stuck = stuckStep(pod);
   return stuck ?? { state: 'active' };
+}
+
+function pruneReport(line: string): PruneReport | undefined {
+  const match = PRUNE_REPORT.exec(line);
+  if (match === null) return undefined;
+  return { removed: Number(match[1]), ...(match[2] === undefined ? {} : { failed: match[2] }) };
 }
 
 function newest(pods: readonly V1Pod[]): V1Pod | undefined {

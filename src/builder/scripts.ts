@@ -18,7 +18,12 @@ export const BuildScriptEnv = {
   depsImage: 'CLOUDBASE_DEPS_IMAGE',
   /** A file to wait for before assembling: the end of the code step running beside it (RuntimeEnv.buildDone). */
   waitFor: 'CLOUDBASE_WAIT_FOR',
+  /** The build inputs whose images stay after this build, space-separated (retention.ts keptBuilds). */
+  keep: 'CLOUDBASE_KEEP_BUILDS',
 } as const;
+
+/** How the assembler's termination message reports the clean-up, on the line after the image. */
+export const PRUNE_REPORT = /^removed (\d+) older images?(?:; could not remove (.+))?$/;
 
 const out = BuildLayout.outDir;
 const E = BuildScriptEnv;
@@ -70,7 +75,50 @@ export function assembleScript(): string {
     `  base="$${E.depsImage}"`,
     'fi',
     `image=$(crane append $${E.craneFlags} -b "$base" -f ${out}/${LayerFile.code} -t "$${E.repository}:build-$${E.key}")`,
-    'printf "%s" "$image" > /dev/termination-log',
     'echo "cloudbase assemble: pushed $image on $base"',
+    pruneScript(),
+    'printf "%s\\n%s" "$image" "$report" > /dev/termination-log',
+  ].join('\n');
+}
+
+/**
+ * After the push: deletes the function's images other than those of the kept build inputs and the
+ * dependencies image this build used, by digest (the registry's API deletes manifests, not tags, and a
+ * manifest's deletion removes its tags). A digest a kept tag names is never deleted, even under another
+ * tag. Leaves `report` for the termination message; a failure to delete does not fail the build, it is
+ * reported (the next build tries again). Only `build-*` and `deps-*` tags are Cloudbase's to delete.
+ * https://distribution.github.io/distribution/spec/api/#deleting-an-image
+ */
+function pruneScript(): string {
+  return [
+    'keep=""',
+    `for k in $\{${E.keep}:-}; do keep="$keep build-$k"; done`,
+    `if [ -s ${out}/${LayerFile.depsKey} ]; then keep="$keep deps-$(cat ${out}/${LayerFile.depsKey})";`,
+    `elif [ -n "$\{${E.depsImage}:-}" ]; then keep="$keep $\{${E.depsImage}##*:}"; fi`,
+    'removed=0; failed=""',
+    `if ! tags=$(crane ls $${E.craneFlags} "$${E.repository}" 2>/tmp/prune.err); then`,
+    '  failed="the list of tags: $(tail -n 1 /tmp/prune.err)"; tags=""',
+    'fi',
+    'kept="${image##*@}"',
+    'for t in $keep; do',
+    '  case " $(echo $tags) " in *" $t "*) ;; *) continue;; esac',
+    `  if d=$(crane digest $${E.craneFlags} "$${E.repository}:$t" 2>/dev/null); then kept="$kept $d"; fi`,
+    'done',
+    'for t in $tags; do',
+    '  case "$t" in build-*|deps-*) ;; *) continue;; esac',
+    '  case " $keep " in *" $t "*) continue;; esac',
+    `  if ! d=$(crane digest $${E.craneFlags} "$${E.repository}:$t" 2>/tmp/prune.err); then`,
+    '    failed="$t: $(tail -n 1 /tmp/prune.err)"; continue',
+    '  fi',
+    '  case " $kept " in *" $d "*) continue;; esac',
+    `  if crane delete $${E.craneFlags} "$${E.repository}@$d" 2>/tmp/prune.err; then`,
+    '    removed=$((removed + 1)); echo "cloudbase prune: deleted $t ($d)"',
+    '  else',
+    '    failed="$t: $(tail -n 1 /tmp/prune.err)"',
+    '  fi',
+    'done',
+    'report="removed $removed older images"',
+    '[ -z "$failed" ] || report="$report; could not remove $(printf %s "$failed" | head -c 300)"',
+    'echo "cloudbase prune: $report"',
   ].join('\n');
 }

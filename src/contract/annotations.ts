@@ -43,6 +43,11 @@ export const StatusAnnotation = {
   buildInput: 'cloudbase.dev/build-input',
   /** The key of the dependencies layer under `cloudbase.dev/image`, when known: a code change reuses it. */
   buildDependencies: 'cloudbase.dev/build-dependencies',
+  /**
+   * The build inputs of the images the function keeps in the registry, newest first, space-separated: the
+   * image it runs and the ones before it (src/builder/retention.ts); older images are deleted.
+   */
+  buildHistory: 'cloudbase.dev/build-history',
 } as const;
 
 /** Every `cloudbase.dev/*` key Cloudbase knows; any other key under the prefix earns a warning. */

@@ -2,8 +2,8 @@
  * Image builds of the functions that build into images (`cloudbase.dev/build: image`, or the default with a
  * registry): reads the build input and the function's build Jobs, asks builder/decide.ts what to do, and
  * does it. The image it records on the Deployment is what the mutating webhook then runs (and unpauses).
- * A ConfigMap source is read at each reconcile of its function: an edit of the ConfigMap alone is built at
- * the next resync, a changed Deployment at once.
+ * A ConfigMap source is read at each reconcile of its function; an edit of it re-queues the function
+ * (controller.ts watchSources), so it builds at once.
  */
 import type { V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -29,6 +29,7 @@ import {
 import { BuildLabel } from '../builder/labels.js';
 import { buildOutcome } from '../builder/outcome.js';
 import { planBuild } from '../builder/plan.js';
+import { buildHistoryOf, keptBuilds } from '../builder/retention.js';
 import { applyObject, isNotFound, mergePatch, type Kube } from '../kube/client.js';
 import type { EventRecorder } from './events.js';
 import type { Cache } from './informers.js';
@@ -71,9 +72,11 @@ export class FunctionBuilds {
       builder: `${settings.assemblerImage} ${BUILDER_FORMAT}`,
     });
     const jobs = await this.observe(namespace, uid);
+    const built = builtImageOf(annotations);
+    const keep = keptBuilds(buildHistoryOf(annotations, built), key, settings.keepImages);
     const action = decideBuild({
       key,
-      built: builtImageOf(annotations),
+      built,
       status: annotations[StatusAnnotation.buildStatus],
       jobs,
     });
@@ -91,6 +94,7 @@ export class FunctionBuilds {
         key,
         baseImage,
         stepImage: this.deps.runtimeImages[spec.runtime],
+        keep,
         ...planned,
       },
       action,
@@ -186,14 +190,26 @@ export class FunctionBuilds {
           [StatusAnnotation.buildInput]: request.key,
           [StatusAnnotation.buildStatus]: BuildStatus.succeeded,
           [StatusAnnotation.buildDependencies]: action.dependencies ?? null,
+          [StatusAnnotation.buildHistory]: request.keep.join(' '),
         });
         const took = action.seconds === undefined ? '' : ` in ${action.seconds} s`;
-        logger.info({ ...context, image: action.image, seconds: action.seconds }, 'build succeeded');
+        const removed = action.pruned?.removed ?? 0;
+        const pruned = removed === 0 ? '' : `; removed ${removed} older image${removed === 1 ? '' : 's'}`;
+        logger.info(
+          { ...context, image: action.image, seconds: action.seconds, pruned: action.pruned },
+          'build succeeded',
+        );
         await this.event(deployment, {
           type: 'Normal',
           reason: 'BuildSucceeded',
-          message: `built ${action.image}${took}`,
+          message: `built ${action.image}${took}${pruned}`,
         });
+        if (action.pruned?.failed !== undefined)
+          await this.event(deployment, {
+            type: 'Warning',
+            reason: 'ImagesNotRemoved',
+            message: `the build could not delete the function's older images from the registry (the next build tries again): ${action.pruned.failed}`,
+          });
         return;
       }
       case 'report':

@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1Deployment, V1Namespace } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { describeApiError, isNamespaceTerminating, scaleDeployment, type Kube } from '../kube/client.js';
@@ -26,6 +26,7 @@ import { CHILD_KINDS } from './plan.js';
 import { WorkQueue } from './queue.js';
 import { NotLeadingError, Reconciler } from './reconciler.js';
 import { FunctionBuilds } from './builds.js';
+import { sourceUsers } from './sources.js';
 import type { BuildSettings } from '../builder/job.js';
 import type { Runtime } from '../contract/function-spec.js';
 
@@ -178,6 +179,7 @@ export class FunctionController {
     for (const kind of CHILD_KINDS) this.watchChildren(this.caches.children[kind]);
     // A build Job's progress re-queues the function that owns it.
     if (this.caches.jobs !== undefined) this.watchChildren(this.caches.jobs);
+    if (this.caches.sources !== undefined) this.watchSources(this.caches.sources);
     // A namespace's transport edited or deleted by hand: its functions' reconciles write it again.
     this.caches.transports.on('delete', (transport) => {
       for (const deployment of this.caches.deployments.list(transport.metadata?.namespace))
@@ -233,6 +235,22 @@ export class FunctionController {
       this.queue.add(key);
       for (const other of this.claims.update(key, undefined)) this.queue.add(other);
     });
+  }
+
+  /**
+   * A ConfigMap created, edited or deleted re-queues the functions whose source it is: an image-built
+   * function builds the new content at once rather than at the next resync.
+   */
+  private watchSources(cache: NonNullable<FunctionCaches['sources']>): void {
+    const enqueueUsers = (configMap: V1ConfigMap): void => {
+      const { namespace, name } = configMap.metadata ?? {};
+      if (namespace === undefined || name === undefined) return;
+      for (const deployment of sourceUsers(this.caches.deployments.list(namespace), name))
+        this.queue.add(keyOf(deployment));
+    };
+    cache.on('add', enqueueUsers);
+    cache.on('update', enqueueUsers);
+    cache.on('delete', enqueueUsers);
   }
 
   /** A change to a child (a hand edit or delete) re-queues the function that owns it. */

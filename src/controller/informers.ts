@@ -6,6 +6,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
+  type V1ConfigMap,
   type V1Deployment,
   type V1Namespace,
   type V1EndpointSlice,
@@ -26,6 +27,7 @@ import {
   slimJob,
   slimNamespace,
   slimPod,
+  slimSourceConfigMap,
   type Slimmer,
 } from './slim.js';
 
@@ -42,6 +44,8 @@ export interface FunctionCaches {
   pods: Cache<V1Pod>;
   /** With a registry: the build Jobs Cloudbase started (src/builder), by their label. */
   jobs?: Cache<V1Job>;
+  /** With a registry: every ConfigMap's name and version, so that an edit of a function's source builds it. */
+  sources?: Cache<V1ConfigMap>;
   /** With an activator: its Service's EndpointSlices, and the activator slices Cloudbase wrote. */
   activator?: { endpoints: Cache<V1EndpointSlice>; slices: Cache<V1EndpointSlice> };
   /** Every cache with its name and health, for startCaches. */
@@ -270,19 +274,10 @@ export function createCaches(
       slim: slimChild,
     });
   const activatorCaches = activator === undefined ? undefined : createActivatorCaches(kube, activator, add);
-  const jobs =
-    options.builds === true
-      ? add<V1Job>({
-          name: 'jobs',
-          path: '/apis/batch/v1/jobs',
-          list: () => kube.batch.listJobForAllNamespaces({ labelSelector: BuildLabel.function }),
-          labelSelector: BuildLabel.function,
-          slim: slimJob,
-        })
-      : undefined;
+  const buildCaches = options.builds === true ? createBuildCaches(kube, add) : {};
   return {
     ...(activatorCaches === undefined ? {} : { activator: activatorCaches }),
-    ...(jobs === undefined ? {} : { jobs }),
+    ...buildCaches,
     deployments: add<V1Deployment>({
       name: 'deployments',
       path: '/apis/apps/v1/deployments',
@@ -321,6 +316,26 @@ export function createCaches(
 }
 
 type AddCache = <T extends KubernetesObject>(source: Omit<CacheSource<T>, 'watch'>) => Cache<T>;
+
+/** The caches image builds need: the build Jobs Cloudbase started, and every ConfigMap's name and version. */
+function createBuildCaches(kube: Kube, add: AddCache): Pick<FunctionCaches, 'jobs' | 'sources'> {
+  return {
+    jobs: add<V1Job>({
+      name: 'jobs',
+      path: '/apis/batch/v1/jobs',
+      list: () => kube.batch.listJobForAllNamespaces({ labelSelector: BuildLabel.function }),
+      labelSelector: BuildLabel.function,
+      slim: slimJob,
+    }),
+    sources: add<V1ConfigMap>({
+      name: 'configmaps',
+      path: '/api/v1/configmaps',
+      list: () => kube.core.listConfigMapForAllNamespaces(),
+      labelSelector: undefined,
+      slim: slimSourceConfigMap,
+    }),
+  };
+}
 
 /** The activator's Service's EndpointSlices (its pods), and the activator slices Cloudbase wrote. */
 function createActivatorCaches(

@@ -1,6 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { LAST_APPLIED, slimChild, slimDeployment, slimNamespace, slimPod, type Slimmer } from './slim.js';
+import {
+  LAST_APPLIED,
+  slimChild,
+  slimDeployment,
+  slimNamespace,
+  slimPod,
+  slimSourceConfigMap,
+  type Slimmer,
+} from './slim.js';
 
 /** Metadata as the API server returns it, with what the caches drop. */
 const fullMetadata = (): Record<string, unknown> => ({
@@ -169,6 +177,29 @@ describe('the caches keep only what the controller reads', () => {
   ])('leaves an object with %s as it is', (_case, object) => {
     for (const slim of [slimDeployment, slimChild, slimNamespace])
       expect(slim(structuredClone(object) as KubernetesObject)).toEqual(object);
+  });
+
+  it('keeps of a ConfigMap its name and version, not its files, labels or annotations', () => {
+    const configMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'code',
+        namespace: 'demo',
+        uid: 'u1',
+        resourceVersion: '42',
+        labels: { a: '1' },
+        annotations: { [LAST_APPLIED]: '{"big":"x"}' },
+        managedFields: [{ manager: 'kubectl' }],
+      },
+      data: { 'index.js': 'x'.repeat(1000) },
+      binaryData: { 'a.bin': 'AAAA' },
+    } as KubernetesObject;
+    expect(slimSourceConfigMap(configMap)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'code', namespace: 'demo', uid: 'u1', resourceVersion: '42' },
+    });
   });
 
   it('keeps the other annotations when there is no last-applied one', () => {

@@ -95,3 +95,14 @@ export const slimJob: Slimmer = (object) => {
 };
 
 const JOB_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+/**
+ * A ConfigMap, watched only to see a function's source change: its name, namespace, uid and version. Its
+ * files are read when a build needs them (src/controller/builds.ts), never kept.
+ */
+export const slimSourceConfigMap: Slimmer = (object) => {
+  const { name, namespace, uid, resourceVersion } = object.metadata ?? {};
+  keepOnly(object, METADATA_ONLY);
+  object.metadata = { name, namespace, uid, resourceVersion };
+  return object;
+};

@@ -1,11 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { dumpYaml, type V1ConfigMap, type V1Deployment } from '@kubernetes/client-node';
-import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../testing/cluster.js';
-import { applyExample, startNpmRegistry } from '../testing/examples.js';
-import type { FileServer } from '../testing/file-server.js';
-import { FUNCTION_REGISTRY, imageLayers } from '../testing/registry.js';
+import {
+  clusterEnv,
+  clusterImages,
+  clusterKube,
+  eventually,
+  kubectl,
+  testNamespace,
+} from '../testing/cluster.js';
+import { applyExample, packTarballFunction, startNpmRegistry } from '../testing/examples.js';
+import { startFileServer, type FileServer } from '../testing/file-server.js';
+import {
+  blobStatus,
+  FUNCTION_REGISTRY,
+  imageLayers,
+  manifestStatus,
+  repositoryTags,
+} from '../testing/registry.js';
 import { applyYaml } from '../testing/scaling.js';
 
 const run = promisify(execFile);
@@ -13,10 +29,13 @@ const REPO = new URL('../..', import.meta.url).pathname;
 
 // Image builds on the local cluster: Cloudbase installed as a user installs it, with its registry and
 // --registry; functions' build Jobs push to the real registry (CNCF distribution) and the node's containerd
-// pulls from it. Dependencies come from an npm registry served on the host (pods reach nothing else).
+// pulls from it. Dependencies come from an npm registry served on the host (pods reach nothing else), https://
+// sources from a file server there whose certificate the test CA signed: the nodejs22 runtime of this install
+// is the one that also trusts the test CA.
 
 const env = clusterEnv();
 const kube = clusterKube(env);
+const images = clusterImages();
 const namespace = testNamespace('e2e-builds');
 const REGISTRY = FUNCTION_REGISTRY;
 
@@ -25,7 +44,7 @@ async function deployment(name: string): Promise<V1Deployment> {
 }
 
 /** Waits until the function runs an image built from another input than `not`, and gives it. */
-async function builtImage(name: string, not?: string): Promise<string> {
+async function builtImage(name: string, not?: string, timeoutMs = 180_000): Promise<string> {
   return eventually(
     `${name} to be built into an image${not === undefined ? '' : ` other than ${not}`}`,
     async () => {
@@ -37,7 +56,7 @@ async function builtImage(name: string, not?: string): Promise<string> {
         ? image
         : undefined;
     },
-    180_000,
+    timeoutMs,
     500,
   );
 }
@@ -107,6 +126,7 @@ const tarballRequests = (npm: FileServer): number =>
 
 describe('image builds', () => {
   let npm: FileServer;
+  let tarballs: FileServer;
   let first: string;
   let route: string;
 
@@ -115,10 +135,22 @@ describe('image builds', () => {
     await run('bash', ['hack/install.sh'], {
       cwd: REPO,
       timeout: 300_000,
-      env: { ...process.env, CLOUDBASE_INSTALL_BUILDS: '1' },
+      env: {
+        ...process.env,
+        CLOUDBASE_INSTALL_RUNTIME_NODEJS22: images.runtimeNodejs22TestCa,
+        // Nothing here waits for a resync: every build follows from a watched change.
+        CLOUDBASE_INSTALL_ARGS: '--resync-seconds=3600',
+      },
     });
     await kubectl(['create', 'namespace', namespace], '', env);
     npm = await startNpmRegistry(env.hostIp);
+    tarballs = await startFileServer({
+      host: env.hostIp,
+      tls: {
+        cert: await readFile(join(images.testTlsDir, 'tls.crt'), 'utf8'),
+        key: await readFile(join(images.testTlsDir, 'tls.key'), 'utf8'),
+      },
+    });
     ({ route } = await applyExample(env, 'with-dependency', namespace, {
       '.npmrc': `registry=${npm.url}/\n`,
     }));
@@ -127,6 +159,7 @@ describe('image builds', () => {
   afterAll(async () => {
     await kubectl(['delete', 'namespace', namespace, '--wait=false'], '', env);
     await npm?.stop();
+    await tarballs?.stop();
     await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
   }, 400_000);
 
@@ -239,6 +272,53 @@ describe('image builds', () => {
     expect((await jobs()).length).toBe(1);
   }, 300_000);
 
+  it('fails the build of an https:// source whose sha256 does not match, naming both, and keeps the last image serving', async () => {
+    const publish = async (version: number): Promise<{ url: string; sha256: string }> => {
+      const tgz = await packTarballFunction(`tarball v${version}`);
+      tarballs.set(`/tarball-${version}.tgz`, tgz);
+      return {
+        url: `${tarballs.url}/tarball-${version}.tgz`,
+        sha256: createHash('sha256').update(tgz).digest('hex'),
+      };
+    };
+    const tarballFunction = (url: string, sha256: string): object => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'tarball',
+        namespace,
+        annotations: {
+          'cloudbase.dev/function': 'true',
+          'cloudbase.dev/source': url,
+          'cloudbase.dev/source-sha256': sha256,
+          'cloudbase.dev/route': `/${namespace}/tarball`,
+        },
+      },
+      spec: { template: { spec: { containers: [{ name: 'function' }] } } },
+    });
+    const v1 = await publish(1);
+    await applyObjects(tarballFunction(v1.url, v1.sha256));
+    const running = await builtImage('tarball');
+    expect(await answer(`/${namespace}/tarball`)).toBe('tarball v1\n');
+
+    const v2 = await publish(2);
+    const wrong = createHash('sha256').update('not the tarball').digest('hex');
+    await applyObjects(tarballFunction(v2.url, wrong));
+    const failure = await eventually(
+      'the build of the wrong sha256 to fail',
+      async () => (await events('tarball', 'BuildFailed'))[0],
+      180_000,
+      500,
+    );
+    expect(failure).toContain(
+      `sha256 mismatch for ${v2.url}: expected ${wrong}, got ${v2.sha256}; fix the cloudbase.dev/source-sha256 annotation`,
+    );
+    expect(failure).toMatch(/^the build failed at prepare: /);
+    expect(failure).toContain(`the function keeps running ${running}`);
+    expect((await deployment('tarball')).metadata?.annotations?.['cloudbase.dev/image']).toBe(running);
+    expect(await answer(`/${namespace}/tarball`)).toBe('tarball v1\n');
+  }, 400_000);
+
   it('loses no image when the registry pod restarts (its storage is a persistent volume)', async () => {
     const image = (await deployment('twin')).metadata!.annotations!['cloudbase.dev/image']!;
     await kubectl(
@@ -260,4 +340,99 @@ describe('image builds', () => {
     });
     expect(after.length).toBeGreaterThan(1);
   }, 300_000);
+
+  it('keeps the last 3 images of a function, deletes the older ones, and the garbage collection frees their layers', async () => {
+    const version = (n: number): object => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `versions-v${n}`, namespace },
+      data: {
+        'index.js': `export default async function handler() { return { version: ${n} }; }\n`,
+        'package.json': '{ "type": "module" }\n',
+      },
+    });
+    await applyObjects(version(1), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'versions',
+        namespace,
+        annotations: {
+          'cloudbase.dev/function': 'true',
+          'cloudbase.dev/source': 'configmap:versions-v1',
+          'cloudbase.dev/route': `/${namespace}/versions`,
+        },
+      },
+      spec: { template: { spec: { containers: [{ name: 'function' }] } } },
+    });
+    const images = [await builtImage('versions')];
+    // Read now: once deleted, its manifest is gone.
+    const firstLayers = await layers(images[0]!);
+    for (const n of [2, 3, 4]) {
+      await applyObjects(version(n));
+      await useSource('versions', `versions-v${n}`);
+      images.push(await builtImage('versions', images.at(-1)));
+    }
+    expect(JSON.parse(await answer(`/${namespace}/versions`, { version: 4 }))).toEqual({ version: 4 });
+    const repository = images[0]!.split('@')[0]!;
+
+    // The fourth build deleted the first image and said so; the history names the three it keeps.
+    expect(await manifestStatus(env, images[0]!)).toBe(404);
+    for (const kept of images.slice(1)) expect(await manifestStatus(env, kept)).toBe(200);
+    const history = (await deployment('versions')).metadata!.annotations!['cloudbase.dev/build-history']!;
+    expect(history.split(' ')).toHaveLength(3);
+    expect((await repositoryTags(env, repository)).sort()).toEqual(
+      history
+        .split(' ')
+        .map((key) => `build-${key}`)
+        .sort(),
+    );
+    expect(await events('versions', 'BuildSucceeded')).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^built ${images[3]!.replace(/[.]/g, '\\.')} in .*; removed 1 older image$`),
+      ),
+    );
+
+    // The first image's code layer is its own; the garbage collection removes it and no layer of the others.
+    const keptLayers = (await Promise.all(images.slice(1).map(layers))).flat();
+    const onlyFirst = firstLayers.filter((digest) => !keptLayers.includes(digest));
+    expect(onlyFirst).toHaveLength(1);
+    expect(await blobStatus(env, repository, onlyFirst[0]!)).toBe(200);
+    const collect = await kubectl(
+      [
+        '-n',
+        'cloudbase-system',
+        'exec',
+        'deployment/cloudbase-registry',
+        '--',
+        // The local cluster's registry image (cluster/lib/images.sh) has its one binary at the root.
+        '/registry',
+        'garbage-collect',
+        '/etc/distribution/config.yml',
+      ],
+      '',
+      env,
+    );
+    expect(collect.code).toBe(0);
+    expect(collect.stdout + collect.stderr).toContain(`blob eligible for deletion: ${onlyFirst[0]}`);
+    expect(await blobStatus(env, repository, onlyFirst[0]!)).toBe(404);
+    for (const digest of new Set(keptLayers)) expect(await blobStatus(env, repository, digest)).toBe(200);
+    // A pod of the newest version pulls its image after the collection.
+    await kubectl(['-n', namespace, 'rollout', 'restart', 'deployment/versions'], '', env);
+    await kubectl(['-n', namespace, 'rollout', 'status', 'deployment/versions', '--timeout=120s'], '', env);
+    expect(JSON.parse(await answer(`/${namespace}/versions`, { version: 4 }))).toEqual({ version: 4 });
+  }, 400_000);
+
+  it('builds an edit of a function’s source ConfigMap at once', async () => {
+    const before = await builtImage('versions');
+    const source = await configMap('versions-v4');
+    await applyObjects({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'versions-v4', namespace },
+      data: { ...source.data, 'index.js': source.data!['index.js']!.replace('version: 4', 'version: 5') },
+    });
+    await builtImage('versions', before, 60_000);
+    expect(JSON.parse(await answer(`/${namespace}/versions`, { version: 5 }))).toEqual({ version: 5 });
+  }, 200_000);
 });

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import {
   clusterEnv,
@@ -18,7 +15,7 @@ import {
 } from '../testing/cluster.js';
 import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
 import { startFileServer, type FileServer } from '../testing/file-server.js';
-import { applyExample, startNpmRegistry } from '../testing/examples.js';
+import { applyExample, packTarballFunction, startNpmRegistry } from '../testing/examples.js';
 import { registerWebhooks } from '../testing/webhook-configurations.js';
 import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
 import { defaultRuntimeImages } from '../admission/inject/config.js';
@@ -31,7 +28,6 @@ import { deleteIfExists, readConfigMapKeys, type Kube } from '../kube/client.js'
 // Traefik answers at TRAEFIK_URL. Nothing leaves this machine: the npm registry the install step uses and the
 // https:// tarball are servers this test runs on the host's address on the cluster link.
 
-const run = promisify(execFile);
 const RESTRICTED = {
   'pod-security.kubernetes.io/enforce': 'restricted',
   'pod-security.kubernetes.io/enforce-version': 'latest',
@@ -284,7 +280,7 @@ describe('functions on the local cluster, from kubectl apply to an answer throug
   }, 240_000);
 
   it('stops an https:// source with a wrong sha256 in the fetch init container, and runs it once the annotation is fixed', async () => {
-    const tgz = await packFunction();
+    const tgz = await packTarballFunction('from a tarball, sha256 checked');
     const path = '/from-tarball-1.0.0.tgz';
     tarballs.set(path, tgz);
     const url = `${tarballs.url}${path}`;
@@ -427,23 +423,6 @@ function fetchFailure(pod: V1Pod): string | undefined {
   const status = pod.status?.initContainerStatuses?.find((c) => c.name === 'cloudbase-build');
   const terminated = status?.state?.terminated ?? status?.lastState?.terminated;
   return terminated && terminated.exitCode !== 0 ? terminated.message?.trim() : undefined;
-}
-
-/** `npm pack`-style .tgz (one top-level `package/`) of a CommonJS fetch-signature function. */
-async function packFunction(): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'cloudbase-tarball-'));
-  try {
-    await mkdir(join(dir, 'package'));
-    await writeFile(join(dir, 'package', 'package.json'), '{ "name": "from-tarball", "version": "1.0.0" }\n');
-    await writeFile(
-      join(dir, 'package', 'index.js'),
-      "module.exports = async () => new Response('from a tarball, sha256 checked\\n');\n",
-    );
-    await run('tar', ['-czf', join(dir, 'function.tgz'), '-C', dir, 'package']);
-    return await readFile(join(dir, 'function.tgz'));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 function tarballFunctionYaml(namespace: string, url: string, sha256: string): string {

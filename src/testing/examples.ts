@@ -1,7 +1,7 @@
 /** What the e2e tests of functions share: the examples applied as a user applies them, and an npm registry. */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,6 +71,26 @@ export async function startNpmRegistry(host: string): Promise<FileServer> {
     };
     registry.set('/ms', JSON.stringify(packument), 'application/json');
     return registry;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An `npm pack`-style .tgz (one top-level `package/`) of a CommonJS fetch-signature function that answers
+ * `body` and a newline: an https:// source.
+ */
+export async function packTarballFunction(body: string): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'cloudbase-tarball-'));
+  try {
+    await mkdir(join(dir, 'package'));
+    await writeFile(join(dir, 'package', 'package.json'), '{ "name": "from-tarball", "version": "1.0.0" }\n');
+    await writeFile(
+      join(dir, 'package', 'index.js'),
+      `module.exports = async () => new Response(${JSON.stringify(`${body}\n`)});\n`,
+    );
+    await run('tar', ['-czf', join(dir, 'function.tgz'), '-C', dir, 'package']);
+    return await readFile(join(dir, 'function.tgz'));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -108,6 +108,7 @@ describe('parseControllerFlags', () => {
       insecure: true,
       assemblerImage: 'ghcr.io/cloudbase-dev/assembler:0.1.0',
       deadlineSeconds: 600,
+      keepImages: 3,
     });
     expect(flags.webhook?.injection.registry).toBe('registry.example.com/functions');
   });
@@ -119,6 +120,7 @@ describe('parseControllerFlags', () => {
     ],
     [['--registry-insecure'], /give --registry too/],
     [['--registry', 'r.example.com', '--build-deadline-seconds', '5'], /build-deadline-seconds/],
+    [['--registry', 'r.example.com', '--build-keep-images', '1'], /build-keep-images/],
     [
       ['--registry', 'r.example.com', '--assembler-image', 'a b'],
       /--assembler-image "a b": expected an image/,

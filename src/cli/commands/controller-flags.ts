@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { InjectionConfig } from '../../admission/inject/config.js';
 import type { BuildSettings } from '../../builder/job.js';
+import { MIN_KEPT_IMAGES } from '../../builder/retention.js';
 import { parseRegistry } from '../../contract/build.js';
 import type { Runtime } from '../../contract/function-spec.js';
 import { integerFlag, UsageError } from '../command.js';
@@ -19,7 +20,7 @@ export const controllerUsage =
   '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0] [--autoscaler on|off] ' +
   '[--activator-service cloudbase-system/cloudbase-activator --traefik-api traefik/traefik:metrics] ' +
   '[--registry HOST[:PORT][/PREFIX] [--registry-insecure] [--assembler-image IMAGE] [--build-deadline-seconds 600] ' +
-  '[--build-base-image RUNTIME=IMAGE]...]';
+  '[--build-keep-images 3] [--build-base-image RUNTIME=IMAGE]...]';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -97,6 +98,7 @@ function controllerOptions(env: NodeJS.ProcessEnv) {
     'registry-insecure': { type: 'boolean', default: false },
     'assembler-image': { type: 'string', default: DEFAULT_ASSEMBLER_IMAGE },
     'build-deadline-seconds': { type: 'string', default: '600' },
+    'build-keep-images': { type: 'string', default: '3' },
     'build-base-image': { type: 'string', multiple: true, default: [] as string[] },
     ...CLIENT_CA_OPTION,
   } as const;
@@ -169,8 +171,10 @@ function buildFlags(values: {
   'registry-insecure': boolean;
   'assembler-image': string;
   'build-deadline-seconds': string;
+  'build-keep-images': string;
 }): BuildSettings | undefined {
   const deadlineSeconds = integerFlag('build-deadline-seconds', values['build-deadline-seconds'], 30, 86_400);
+  const keepImages = integerFlag('build-keep-images', values['build-keep-images'], MIN_KEPT_IMAGES, 100);
   if (values.registry === undefined) {
     if (values['registry-insecure'])
       throw new UsageError('--registry-insecure says how to reach the registry: give --registry too');
@@ -183,7 +187,7 @@ function buildFlags(values: {
     throw new UsageError(
       `--assembler-image ${JSON.stringify(values['assembler-image'])}: expected an image reference`,
     );
-  return { registry, insecure: values['registry-insecure'], assemblerImage, deadlineSeconds };
+  return { registry, insecure: values['registry-insecure'], assemblerImage, deadlineSeconds, keepImages };
 }
 
 function onOff(name: string, value: string): boolean {
