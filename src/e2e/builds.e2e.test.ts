@@ -424,15 +424,47 @@ describe('image builds', () => {
   }, 400_000);
 
   it('builds an edit of a function’s source ConfigMap at once', async () => {
-    const before = await builtImage('versions');
-    const source = await configMap('versions-v4');
-    await applyObjects({
+    const code = (text: string): object => ({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'versions-v4', namespace },
-      data: { ...source.data, 'index.js': source.data!['index.js']!.replace('version: 4', 'version: 5') },
+      metadata: { name: 'edited-code', namespace },
+      data: {
+        'index.js': `export default async function handler() { return { text: '${text}' }; }\n`,
+        'package.json': '{ "type": "module" }\n',
+      },
     });
-    await builtImage('versions', before, 60_000);
-    expect(JSON.parse(await answer(`/${namespace}/versions`, { version: 5 }))).toEqual({ version: 5 });
-  }, 200_000);
+    // One replica, always: no scaling, no rollout after the first, so nothing but the ConfigMap's own change
+    // can re-queue the function before the resync (an hour in this install).
+    await applyObjects(code('before'), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'edited',
+        namespace,
+        annotations: {
+          'cloudbase.dev/function': 'true',
+          'cloudbase.dev/source': 'configmap:edited-code',
+          'cloudbase.dev/route': `/${namespace}/edited`,
+          'cloudbase.dev/min-scale': '1',
+          'cloudbase.dev/max-scale': '1',
+        },
+      },
+      spec: { template: { spec: { containers: [{ name: 'function' }] } } },
+    });
+    const before = await builtImage('edited');
+    expect(JSON.parse(await answer(`/${namespace}/edited`, { text: 'before' }))).toEqual({ text: 'before' });
+    await eventually('the Deployment to settle', async () => {
+      const { metadata, status } = await deployment('edited');
+      return status?.observedGeneration === metadata?.generation &&
+        status?.replicas === 1 &&
+        status?.updatedReplicas === 1 &&
+        status?.availableReplicas === 1 &&
+        status?.unavailableReplicas === undefined
+        ? true
+        : undefined;
+    });
+    await applyObjects(code('after'));
+    await builtImage('edited', before, 60_000);
+    expect(JSON.parse(await answer(`/${namespace}/edited`, { text: 'after' }))).toEqual({ text: 'after' });
+  }, 240_000);
 });
