@@ -96,4 +96,6 @@ build_all() {
     "-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$CRANE_VERSION"
   build_go_binary local-path-provisioner "$LOCAL_PATH_VERSION" local-path-provisioner "$LOCAL_PATH_BIN" \
     github.com/rancher/local-path-provisioner "-X main.VERSION=$LOCAL_PATH_VERSION"
+  build_go_binary nats-server "$NATS_VERSION" nats "$NATS_BIN" github.com/nats-io/nats-server/v2 \
+    "-X github.com/nats-io/nats-server/v2/server.serverVersion=$NATS_VERSION"
 }

@@ -12,6 +12,7 @@ REGISTRY_VERSION=v3.1.2       # CNCF distribution, github.com/distribution/distr
 CRANE_VERSION=v0.22.1         # go-containerregistry's crane, the function image assembler
 LOCAL_PATH_VERSION=v0.0.30    # github.com/rancher/local-path-provisioner, the storage class
 BUSYBOX_VERSION=1.35.0        # Debian bookworm's busybox-static, for local-path's helper pods
+NATS_VERSION=v2.15.3          # github.com/nats-io/nats-server/v2, the event bus (JetStream)
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$CLUSTER_DIR/.." && pwd)
@@ -25,6 +26,7 @@ COREDNS_BIN=$CACHE_DIR/coredns-$COREDNS_VERSION/bin
 REGISTRY_BIN=$CACHE_DIR/registry-$REGISTRY_VERSION/bin
 CRANE_BIN=$CACHE_DIR/crane-$CRANE_VERSION/bin
 LOCAL_PATH_BIN=$CACHE_DIR/local-path-provisioner-$LOCAL_PATH_VERSION/bin
+NATS_BIN=$CACHE_DIR/nats-server-$NATS_VERSION/bin
 IMAGE_DIR=$CACHE_DIR/images
 
 PID_DIR=$STATE_DIR/run
@@ -58,6 +60,7 @@ TRAEFIK_IMAGE=registry.local/cloudbase/traefik:$TRAEFIK_VERSION
 COREDNS_IMAGE=registry.local/cloudbase/coredns:$COREDNS_VERSION
 REGISTRY_IMAGE=registry.local/cloudbase/registry:$REGISTRY_VERSION
 CRANE_IMAGE=registry.local/cloudbase/crane:$CRANE_VERSION
+NATS_IMAGE=registry.local/cloudbase/nats-server:$NATS_VERSION
 LOCAL_PATH_IMAGE=registry.local/cloudbase/local-path-provisioner:$LOCAL_PATH_VERSION
 BUSYBOX_IMAGE=registry.local/cloudbase/busybox:$BUSYBOX_VERSION
 # Cloudbase's registry (manifests/registry), as pods name it (its Service), and where the node's containerd

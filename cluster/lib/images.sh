@@ -151,6 +151,9 @@ build_images() {
     '{"Env":["PATH=/:/bin"],"Entrypoint":["/crane"],"User":"65532:65532"}' shell
   build_binary_image "$LOCAL_PATH_IMAGE" "$IMAGE_DIR/local-path-provisioner-$LOCAL_PATH_VERSION.tar" \
     "$LOCAL_PATH_BIN/local-path-provisioner" '{"Entrypoint":["/local-path-provisioner"]}'
+  # nats-server's lame-duck signal (the preStop hook) is the same binary: `nats-server --signal ldm=PIDFILE`.
+  build_binary_image "$NATS_IMAGE" "$IMAGE_DIR/nats-server-$NATS_VERSION.tar" "$NATS_BIN/nats-server" \
+    '{"Env":["PATH=/"],"Entrypoint":["/nats-server"],"User":"65532:65532"}'
 }
 
 # import_images loads every cached image tarball that containerd lacks.
@@ -160,7 +163,8 @@ import_images() {
   for pair in "$PAUSE_IMAGE=pause-$PAUSE_VERSION" "$NODE_IMAGE=node-$NODE_VERSION" \
     "$TRAEFIK_IMAGE=traefik-$TRAEFIK_VERSION" "$BUSYBOX_IMAGE=busybox-$BUSYBOX_VERSION" \
     "$COREDNS_IMAGE=coredns-$COREDNS_VERSION" "$REGISTRY_IMAGE=registry-$REGISTRY_VERSION" \
-    "$CRANE_IMAGE=crane-$CRANE_VERSION" "$LOCAL_PATH_IMAGE=local-path-provisioner-$LOCAL_PATH_VERSION"; do
+    "$CRANE_IMAGE=crane-$CRANE_VERSION" "$LOCAL_PATH_IMAGE=local-path-provisioner-$LOCAL_PATH_VERSION" \
+    "$NATS_IMAGE=nats-server-$NATS_VERSION"; do
     name=${pair%%=*}
     file=$IMAGE_DIR/${pair#*=}.tar
     if grep -qxF "$name" <<<"$present"; then

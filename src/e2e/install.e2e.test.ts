@@ -17,6 +17,14 @@ const env = clusterEnv();
 const kube = clusterKube(env);
 const namespace = testNamespace('install');
 const SYSTEM = 'cloudbase-system';
+
+/** What a NATS server's `/jsz` says of the JetStream cluster it is in. */
+interface JetStreamCluster {
+  name: string;
+  leader?: string;
+  cluster_size: number;
+}
+
 // Lifetimes short enough to see a serving certificate and a CA rotate within the test: the serving
 // certificate is renewed at about 76 s, the CA at about 152 s (a third of the lifetime left).
 const SHORT_LIFETIMES = '--ca-validity-seconds=240 --cert-validity-seconds=120';
@@ -103,6 +111,49 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
     const body = await eventually('hello through Traefik', () => answers('hello', 'install'), 120_000, 500);
     expect(JSON.parse(body)).toEqual({ hello: 'install' });
   }, 180_000);
+
+  it('runs the event bus: three NATS servers form one JetStream cluster, which keeps a leader when one goes', async () => {
+    // Each server's monitoring endpoint, through the API server's pod proxy (the host has no route to pods).
+    const jsz = async (pod: string): Promise<JetStreamCluster> => {
+      const raw = await kubectl(['get', '--raw', `/api/v1/namespaces/${SYSTEM}/pods/${pod}:8222/proxy/jsz`]);
+      if (raw.code !== 0) throw new Error(`jsz of ${pod}: ${raw.stderr}`);
+      return (JSON.parse(raw.stdout) as { meta_cluster: JetStreamCluster }).meta_cluster;
+    };
+    const servers = ['cloudbase-nats-0', 'cloudbase-nats-1', 'cloudbase-nats-2'];
+    const agreed = async (): Promise<string | undefined> => {
+      const views = await Promise.all(servers.map((pod) => jsz(pod).catch(() => undefined)));
+      const leaders = new Set(views.map((view) => view?.leader));
+      const [leader] = [...leaders];
+      return leaders.size === 1 && leader && views.every((view) => view?.cluster_size === 3)
+        ? leader
+        : undefined;
+    };
+    const leader = await eventually(
+      'the three servers to agree on a JetStream meta leader',
+      agreed,
+      120_000,
+      1000,
+    );
+    expect(servers).toContain(leader);
+
+    await kubectl(['-n', SYSTEM, 'delete', 'pod', leader, '--wait=false']);
+    const others = servers.filter((pod) => pod !== leader);
+    const next = await eventually(
+      'the two others to elect a new leader',
+      async () => {
+        const views = await Promise.all(others.map((pod) => jsz(pod).catch(() => undefined)));
+        const leaders = new Set(views.map((view) => view?.leader));
+        const [elected] = [...leaders];
+        return leaders.size === 1 && elected && elected !== leader ? elected : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(others).toContain(next);
+    // The deleted server comes back into the same cluster.
+    await kubectl(['-n', SYSTEM, 'rollout', 'status', 'statefulset/cloudbase-nats', '--timeout=120s']);
+    expect(await eventually('the three servers to agree again', agreed, 120_000, 1000)).toBeDefined();
+  }, 400_000);
 
   it("its ServiceAccount can do nothing beyond the README's RBAC table", async () => {
     const listed = readRbacTable(readFileSync(`${REPO}README.md`, 'utf8'));
