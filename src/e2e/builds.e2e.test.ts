@@ -135,12 +135,7 @@ describe('image builds', () => {
     await run('bash', ['hack/install.sh'], {
       cwd: REPO,
       timeout: 300_000,
-      env: {
-        ...process.env,
-        CLOUDBASE_INSTALL_RUNTIME_NODEJS22: images.runtimeNodejs22TestCa,
-        // Nothing here waits for a resync: every build follows from a watched change.
-        CLOUDBASE_INSTALL_ARGS: '--resync-seconds=3600',
-      },
+      env: { ...process.env, CLOUDBASE_INSTALL_RUNTIME_NODEJS22: images.runtimeNodejs22TestCa },
     });
     await kubectl(['create', 'namespace', namespace], '', env);
     npm = await startNpmRegistry(env.hostIp);
@@ -434,7 +429,7 @@ describe('image builds', () => {
       },
     });
     // One replica, always: no scaling, no rollout after the first, so nothing but the ConfigMap's own change
-    // can re-queue the function before the resync (an hour in this install).
+    // can re-queue the function before the resync.
     await applyObjects(code('before'), {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -463,8 +458,22 @@ describe('image builds', () => {
         ? true
         : undefined;
     });
+    // Its build starts at once, not at the controller's next resync (60 s): without the watch, a Job would
+    // appear within 5 s of the edit about one time in twelve.
+    const buildsBefore = await jobs();
+    const edited = Date.now();
     await applyObjects(code('after'));
-    await builtImage('edited', before, 60_000);
+    await eventually(
+      'a build Job for the edit',
+      async () =>
+        (await jobs()).some((job) => job.startsWith('edited-') && !buildsBefore.includes(job))
+          ? true
+          : undefined,
+      5_000,
+      100,
+    );
+    expect(Date.now() - edited).toBeLessThan(5_000);
+    await builtImage('edited', before);
     expect(JSON.parse(await answer(`/${namespace}/edited`, { text: 'after' }))).toEqual({ text: 'after' });
   }, 240_000);
 });
