@@ -33,6 +33,11 @@ bash hack/install.sh
 
 log "deploying examples/hello"
 "$KUBECTL" apply -f examples/hello/function.yaml
+# The local install builds functions into images: hello's Deployment stays paused until its first image is
+# built (README, "Image builds"), and a paused Deployment cannot be restarted.
+log "building hello's image"
+"$KUBECTL" -n default wait deployment/hello --timeout=180s \
+  --for=jsonpath='{.metadata.annotations.cloudbase\.dev/build-status}'=Succeeded
 # An unchanged apply is not admitted again, so a hello left by an older Cloudbase would keep its old template
 # (images since pruned); a restart re-admits it with today's injection.
 "$KUBECTL" -n default rollout restart deployment/hello
