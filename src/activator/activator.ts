@@ -1,9 +1,9 @@
 /**
  * The activator process: a watch of function pods, the function server that holds and forwards requests
  * (server.ts), and an admin server with /livez, /readyz, /stats (the autoscaler's read) and /metrics.
- * Shutdown closes the listener at once when a settled peer can take new requests, else drains as the
- * runtime does (not ready, still serving for `drainMs`); then it waits until every held and forwarded
- * request has its answer (bounded by the hold timeout and a request's own).
+ * Shutdown drains as the runtime does (not ready, still serving for `drainMs`), or, force-deleted with a
+ * settled peer to take new requests, closes the listener at once; then it waits until every held and
+ * forwarded request has its answer (bounded by the hold timeout and a request's own).
  */
 import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { Server } from 'node:http';
@@ -114,15 +114,16 @@ export async function startActivator(options: ActivatorOptions): Promise<Running
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     draining = true;
-    // A peer that the proxies in front have known for a while takes the new requests: closing the listener
-    // at once makes each new connection here refused, which Traefik's retry middleware (every function
-    // route has one) sends to another server before any byte of the request went out. Nothing new is then
-    // held here, where a kill before the grace period ends would cut it. Without such a peer (none, or all
-    // going at once), keep serving until the endpoint change has reached the proxies, as the runtime does.
-    if (!((await peers?.staying(SETTLED_PEER_MS)) ?? false)) {
-      logger.info({ drainMs: options.drainMs }, 'draining: no settled peer, serving while proxies catch up');
+    // Force-deleted, the kubelet kills this process within 2 s: closing the listener at once makes each new
+    // connection here refused, which Traefik's retry middleware (every function route has one) sends to a
+    // peer the proxies have known for a while, before any byte of the request went out. Otherwise keep
+    // serving until the endpoint change has reached the proxies, as the runtime does (peers.ts closesAtOnce).
+    if ((await peers?.closesAtOnce(SETTLED_PEER_MS)) ?? false) {
+      logger.info('closing at once: force-deleted, and a settled peer takes new requests');
+    } else {
+      logger.info({ drainMs: options.drainMs }, 'draining: serving while proxies catch up');
       await new Promise((resolve) => setTimeout(resolve, options.drainMs));
-    } else logger.info('closing at once: a settled peer takes new requests');
+    }
     await new Promise<void>((resolve) => {
       functionServer.close(() => resolve());
       functionServer.closeIdleConnections();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { PeerAges, peerStays, type PeerRead } from './peers.js';
+import { PeerAges, closesAtOnce, type PeerRead } from './peers.js';
 
 describe('PeerAges', () => {
   it('counts a peer settled only once it has served for the whole period, without a break', () => {
@@ -19,16 +19,26 @@ describe('PeerAges', () => {
   });
 });
 
-describe('peerStays', () => {
+describe('closesAtOnce', () => {
   const pod = (ip: string, deleting = false): V1Pod => ({
     metadata: { name: `activator-${ip}`, ...(deleting ? { deletionTimestamp: new Date(0) } : {}) },
     status: { podIP: ip },
   });
 
   it.each<[string, readonly string[], PeerRead, boolean]>([
-    ['a settled peer whose pod stays', ['10.1.0.2'], { pods: [pod('10.1.0.2')] }, true],
-    ['a settled peer whose pod is being deleted too', ['10.1.0.2'], { pods: [pod('10.1.0.2', true)] }, false],
-    ['only a peer that is not settled', ['10.1.0.2'], { pods: [pod('10.1.0.3')] }, false],
+    // Readable pods: this pod's object is there, a graceful deletion, which drains whatever the peers.
+    [
+      'a graceful deletion and a settled peer whose pod stays',
+      ['10.1.0.2'],
+      { pods: [pod('10.1.0.2')] },
+      false,
+    ],
+    [
+      'a graceful deletion and a peer being deleted too',
+      ['10.1.0.2'],
+      { pods: [pod('10.1.0.2', true)] },
+      false,
+    ],
     [
       'a refused read (this pod force-deleted) and a settled peer the watch sees ready',
       ['10.1.0.2'],
@@ -41,8 +51,14 @@ describe('peerStays', () => {
       { failed: 'unauthorized', readyIps: [] },
       false,
     ],
+    [
+      'a refused read and only a peer that is not settled',
+      [],
+      { failed: 'unauthorized', readyIps: ['10.1.0.3'] },
+      false,
+    ],
     ['any other failed read', ['10.1.0.2'], { failed: 'other', readyIps: ['10.1.0.2'] }, false],
   ])('with %s says %s', (_case, settled, read, expected) => {
-    expect(peerStays(settled, read)).toBe(expected);
+    expect(closesAtOnce(settled, read)).toBe(expected);
   });
 });

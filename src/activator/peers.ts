@@ -48,17 +48,18 @@ export type PeerRead =
   { pods: readonly V1Pod[] } | { failed: 'unauthorized' | 'other'; readyIps: readonly string[] };
 
 /**
- * Whether one of the settled peers takes new requests: its pod is not being deleted. A read refused as
- * unauthorized means this pod's object is gone, which only a force deletion does (a graceful one keeps the
- * object, and so its bound token, until the pod has stopped); the peers are then as the EndpointSlice watch
- * last saw them: ready, not terminating. Any other failure says no, which keeps this replica draining.
+ * Whether this replica, shutting down, may close its listener at once and leave new requests to a peer:
+ * only when it was force-deleted and a settled peer the EndpointSlice watch sees ready is there. A read
+ * refused as unauthorized means this pod's object is gone, which only a force deletion does (a graceful
+ * one keeps the object, and so its bound token, until the pod has stopped): the kubelet then kills the
+ * process within its 2 s minimum grace, which a drain would not survive. A graceful deletion drains as the
+ * runtime does: closing the listener resets the connections the kernel has accepted and Node not yet,
+ * whose requests Traefik has already written and so cannot retry (a 502), while the grace period (70 s)
+ * leaves room for every held request. Any other failed read drains too.
  * https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-token-volume
  */
-export function peerStays(settled: readonly string[], read: PeerRead): boolean {
-  if ('pods' in read)
-    return read.pods.some(
-      (pod) => settled.includes(pod.status?.podIP ?? '') && pod.metadata?.deletionTimestamp == null,
-    );
+export function closesAtOnce(settled: readonly string[], read: PeerRead): boolean {
+  if ('pods' in read) return false;
   return read.failed === 'unauthorized' && settled.some((ip) => read.readyIps.includes(ip));
 }
 
@@ -97,12 +98,10 @@ export class ActivatorPeers {
   }
 
   /**
-   * Whether another replica has been serving for at least `ms` (see PeerAges) and is not being deleted
-   * itself (see peerStays). The pods are read, not only the EndpointSlices: when all replicas go at once
-   * (an uninstall, a namespace deleted) each pod's deletion is recorded before the EndpointSlice controller
-   * marks it terminating.
+   * Whether this replica may close at once rather than drain (see closesAtOnce): another replica has been
+   * serving for at least `ms` (see PeerAges) and this pod's own object is gone.
    */
-  async staying(ms: number): Promise<boolean> {
+  async closesAtOnce(ms: number): Promise<boolean> {
     const settled = this.ages.settled(ms, performance.now());
     if (settled.length === 0) return false;
     const readyIps = activatorEndpoints(this.informer.list(), 'ready').map((peer) => peer.ip);
@@ -119,7 +118,7 @@ export class ActivatorPeers {
           : 'cannot read the peer pods; draining',
       );
     }
-    return peerStays(settled, read);
+    return closesAtOnce(settled, read);
   }
 
   stop(): Promise<void> {

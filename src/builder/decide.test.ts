@@ -42,6 +42,15 @@ describe('decideBuild', () => {
     expect(decideBuild(state({ jobs: [job(KEY, active)] }))).toEqual({ action: 'wait', remove: [] });
   });
 
+  it('waits, saying why, while the build pod of this input cannot be scheduled', () => {
+    const pending = { state: 'active', waiting: 'no node can run the build pod yet: no room' } as const;
+    expect(decideBuild(state({ jobs: [job(KEY, pending)] }))).toEqual({
+      action: 'wait',
+      remove: [],
+      waiting: 'no node can run the build pod yet: no room',
+    });
+  });
+
   it('records the pushed image once the build succeeded, and removes its Job', () => {
     expect(decideBuild(state({ built: { image: IMAGE, key: OLD }, jobs: [job(KEY, succeeded)] }))).toEqual({
       action: 'record',

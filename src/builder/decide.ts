@@ -2,7 +2,8 @@
  * The build decision for one image-built function, by level: from its build input, the image it runs and
  * the build Jobs it has, what to do now. Pure; the controller (src/controller/builds.ts) reads and writes.
  * - The image it runs was built from this input: nothing to build; finished Jobs go.
- * - A Job for this input is running: wait (its changes requeue the function).
+ * - A Job for this input is running: wait (its changes requeue the function); a pod no node can run yet is
+ *   said, since the Job alone would look like a build in progress until its deadline.
  * - It succeeded: record the image (the webhook then runs it), say so, remove the Job.
  * - It failed: say why once; keep it for `kubectl logs` until the next input builds.
  * - None yet: start one; a failed Job of an earlier input goes now.
@@ -32,7 +33,8 @@ export interface BuildState {
 
 export type BuildAction =
   | { action: 'none'; remove: string[] }
-  | { action: 'wait'; remove: string[] }
+  /** `waiting`: why the build cannot start yet, said once so the user is not left guessing. */
+  | { action: 'wait'; remove: string[]; waiting?: string }
   | { action: 'start'; remove: string[] }
   | {
       action: 'record';
@@ -60,7 +62,9 @@ export function decideBuild(state: BuildState): BuildAction {
   const outcome = current.outcome;
   switch (outcome.state) {
     case 'active':
-      return { action: 'wait', remove: stale };
+      return outcome.waiting === undefined
+        ? { action: 'wait', remove: stale }
+        : { action: 'wait', remove: stale, waiting: outcome.waiting };
     case 'succeeded':
       return {
         action: 'record',

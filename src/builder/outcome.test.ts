@@ -151,4 +151,56 @@ describe('buildOutcome', () => {
       state: 'active',
     });
   });
+
+  const unschedulablePod = (message: string): V1Pod => ({
+    metadata: { creationTimestamp: new Date('2026-12-02T10:00:00Z') },
+    status: {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }],
+    },
+  });
+  const NO_ROOM = '0/1 nodes are available: 1 Insufficient cpu.';
+
+  it('says why a build pod that no node has room for waits, and still waits', () => {
+    expect(buildOutcome(jobWith(), [unschedulablePod(NO_ROOM)])).toEqual({
+      state: 'active',
+      waiting: `no node can run the build pod yet: ${NO_ROOM}`,
+    });
+  });
+
+  it('does not call a pod the scheduler has not looked at yet unschedulable', () => {
+    const fresh: V1Pod = {
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] },
+    };
+    expect(buildOutcome(jobWith(), [fresh])).toEqual({ state: 'active' });
+  });
+
+  it('names the wait in the deadline of a build that never got a node', () => {
+    expect(
+      buildOutcome(jobWith({ type: 'Failed', reason: 'DeadlineExceeded' }), [unschedulablePod(NO_ROOM)]),
+    ).toEqual({
+      state: 'failed',
+      step: 'deadline',
+      message: `the build took longer than its 600 s deadline and was stopped (no node can run the build pod yet: ${NO_ROOM})`,
+    });
+  });
+
+  it("waits for the pod's last update when the Job says Complete first (the caches are separate watches)", () => {
+    const running = pod([terminated('fetch', 0)], [{ ...waiting('assemble', 'x'), state: { running: {} } }]);
+    expect(buildOutcome(jobWith({ type: 'Complete' }), [running])).toEqual({ state: 'active' });
+  });
+
+  it("waits for the pod's last update when the Job says Failed first, rather than reporting no reason", () => {
+    const running: V1Pod = { ...pod([terminated('fetch', 0)]), status: { phase: 'Running' } };
+    expect(buildOutcome(jobWith({ type: 'Failed', reason: 'BackoffLimitExceeded' }), [running])).toEqual({
+      state: 'active',
+    });
+  });
+
+  it('reports a completed Job whose pod is gone', () => {
+    expect(buildOutcome(jobWith({ type: 'Complete' }), [])).toMatchObject({
+      state: 'failed',
+      step: 'assemble',
+    });
+  });
 });

@@ -7,7 +7,8 @@ import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
 import { PRUNE_REPORT } from './scripts.js';
 
 export type BuildOutcome =
-  | { state: 'active' }
+  /** Building, or waiting to: `waiting` says why it cannot start yet (a pod no node has room for). */
+  | { state: 'active'; waiting?: string }
   | { state: 'succeeded'; image: string; seconds: number | undefined; pruned: PruneReport | undefined }
   | { state: 'failed'; step: string; message: string };
 
@@ -37,7 +38,10 @@ export function buildOutcome(job: V1Job, pods: readonly V1Pod[]): BuildOutcome {
   const has = (type: string): boolean => conditions.some((c) => c.type === type && c.status === 'True');
   const pod = newest(pods);
   if (has('Complete')) {
-    const message = statusOf(pod, 'assemble')?.state?.terminated?.message?.trim() ?? '';
+    const assembled = statusOf(pod, 'assemble')?.state?.terminated;
+    // The pod's last update can reach the cache after the Job's: its own event brings the function back.
+    if (pod !== undefined && assembled === undefined) return { state: 'active' };
+    const message = assembled?.message?.trim() ?? '';
     const [image = '', report = ''] = message.split('\n').map((line) => line.trim());
     if (!PINNED.test(image))
       return {
@@ -51,12 +55,17 @@ export function buildOutcome(job: V1Job, pods: readonly V1Pod[]): BuildOutcome {
   if (has('Failed')) {
     const condition = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
     if (failure !== undefined) return failure;
-    if (condition?.reason === 'DeadlineExceeded')
+    if (condition?.reason === 'DeadlineExceeded') {
+      const waited = unschedulable(pod);
       return {
         state: 'failed',
         step: 'deadline',
-        message: `the build took longer than its ${job.spec?.activeDeadlineSeconds ?? '?'} s deadline and was stopped`,
+        message: `the build took longer than its ${job.spec?.activeDeadlineSeconds ?? '?'} s deadline and was stopped${waited === undefined ? '' : ` (${waited})`}`,
       };
+    }
+    // As above: the step that failed is in the pod's update, which is on its way.
+    if (pod !== undefined && !['Failed', 'Succeeded'].includes(pod.status?.phase ?? ''))
+      return { state: 'active' };
     return {
       state: 'failed',
       step: 'job',
@@ -65,7 +74,20 @@ export function buildOutcome(job: V1Job, pods: readonly V1Pod[]): BuildOutcome {
   }
   // Running, but one step cannot start: an image that cannot be pulled, a missing ConfigMap.
   const stuck = stuckStep(pod);
-  return stuck ?? { state: 'active' };
+  if (stuck !== undefined) return stuck;
+  const waiting = unschedulable(pod);
+  return waiting === undefined ? { state: 'active' } : { state: 'active', waiting };
+}
+
+/**
+ * Why the scheduler has not placed the pod, if it tried and could not: no node has room for its requests,
+ * or none matches. It may yet run (room frees up, a node joins), so the build waits, up to its deadline.
+ * https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-conditions
+ */
+function unschedulable(pod: V1Pod | undefined): string | undefined {
+  const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
+  return `no node can run the build pod yet: ${lastLines(scheduled.message ?? 'the scheduler gave no reason')}`;
 }
 
 function pruneReport(line: string): PruneReport | undefined {

@@ -38,6 +38,8 @@ import type { FunctionEvent } from './plan.js';
 export interface BuildsDeps {
   kube: Kube;
   jobs: Cache<V1Job>;
+  /** The build Jobs' pods. */
+  pods: Cache<V1Pod>;
   events: EventRecorder;
   logger: Logger;
   settings: BuildSettings;
@@ -71,7 +73,7 @@ export class FunctionBuilds {
       baseImage,
       builder: `${settings.assemblerImage} ${BUILDER_FORMAT}`,
     });
-    const jobs = await this.observe(namespace, uid);
+    const jobs = this.observe(namespace, uid);
     const built = builtImageOf(annotations);
     const keep = keptBuilds(buildHistoryOf(annotations, built), key, settings.keepImages);
     const action = decideBuild({
@@ -124,28 +126,22 @@ export class FunctionBuilds {
   }
 
   /** The function's build Jobs with what became of each (a running one's pod says whether it is stuck). */
-  private async observe(namespace: string, uid: string): Promise<ObservedJob[]> {
+  private observe(namespace: string, uid: string): ObservedJob[] {
     const owned = this.deps.jobs
       .list(namespace)
       .filter((job) => job.metadata?.ownerReferences?.some((ref) => ref.uid === uid) === true);
-    return Promise.all(
-      owned.map(async (job) => ({
-        name: job.metadata?.name ?? '',
-        key: job.metadata?.annotations?.[BuildLabel.input] ?? '',
-        ...(job.metadata?.annotations?.[BuildLabel.dependencies] === undefined
-          ? {}
-          : { dependencies: job.metadata.annotations[BuildLabel.dependencies] }),
-        outcome: buildOutcome(job, await this.podsOf(namespace, job.metadata?.name ?? '')),
-      })),
-    );
+    return owned.map((job) => ({
+      name: job.metadata?.name ?? '',
+      key: job.metadata?.annotations?.[BuildLabel.input] ?? '',
+      ...(job.metadata?.annotations?.[BuildLabel.dependencies] === undefined
+        ? {}
+        : { dependencies: job.metadata.annotations[BuildLabel.dependencies] }),
+      outcome: buildOutcome(job, this.podsOf(namespace, job.metadata?.name ?? '')),
+    }));
   }
 
-  private async podsOf(namespace: string, job: string): Promise<V1Pod[]> {
-    const pods = await this.deps.kube.core.listNamespacedPod({
-      namespace,
-      labelSelector: `${JOB_NAME_LABEL}=${job}`,
-    });
-    return pods.items;
+  private podsOf(namespace: string, job: string): V1Pod[] {
+    return this.deps.pods.list(namespace).filter((pod) => pod.metadata?.labels?.[JOB_NAME_LABEL] === job);
   }
 
   private async execute(
@@ -167,7 +163,16 @@ export class FunctionBuilds {
     const annotations = deployment.metadata?.annotations ?? {};
     switch (action.action) {
       case 'none':
+        return;
       case 'wait':
+        if (action.waiting !== undefined) {
+          logger.warn({ ...context, reason: action.waiting }, 'build waits');
+          await this.event(deployment, {
+            type: 'Warning',
+            reason: 'BuildPending',
+            message: `${action.waiting}; the build starts when it can, or fails at its ${settings.deadlineSeconds} s deadline`,
+          });
+        }
         return;
       case 'start': {
         const job = desiredBuildJob(request, settings);

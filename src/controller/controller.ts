@@ -1,4 +1,10 @@
-import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Namespace } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1Deployment,
+  V1Namespace,
+  V1Pod,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { describeApiError, isNamespaceTerminating, scaleDeployment, type Kube } from '../kube/client.js';
@@ -28,6 +34,7 @@ import { NotLeadingError, Reconciler } from './reconciler.js';
 import { FunctionBuilds } from './builds.js';
 import { sourceUsers } from './sources.js';
 import type { BuildSettings } from '../builder/job.js';
+import { BuildLabel } from '../builder/labels.js';
 import type { Runtime } from '../contract/function-spec.js';
 
 export interface ControllerOptions {
@@ -89,12 +96,15 @@ export class FunctionController {
       logger: options.logger,
       isLeading: () => this.elector.isLeader,
       transports: new NamespaceTransports(options.kube, this.caches.transports, options.logger),
-      ...(options.builds === undefined || this.caches.jobs === undefined
+      ...(options.builds === undefined ||
+      this.caches.jobs === undefined ||
+      this.caches.buildPods === undefined
         ? {}
         : {
             builds: new FunctionBuilds({
               kube: options.kube,
               jobs: this.caches.jobs,
+              pods: this.caches.buildPods,
               events: this.events,
               logger: options.logger.child({ component: 'builder' }),
               settings: options.builds.settings,
@@ -179,6 +189,7 @@ export class FunctionController {
     for (const kind of CHILD_KINDS) this.watchChildren(this.caches.children[kind]);
     // A build Job's progress re-queues the function that owns it.
     if (this.caches.jobs !== undefined) this.watchChildren(this.caches.jobs);
+    if (this.caches.buildPods !== undefined) this.watchBuildPods(this.caches.buildPods);
     if (this.caches.sources !== undefined) this.watchSources(this.caches.sources);
     // A namespace's transport edited or deleted by hand: its functions' reconciles write it again.
     this.caches.transports.on('delete', (transport) => {
@@ -251,6 +262,18 @@ export class FunctionController {
     cache.on('add', enqueueUsers);
     cache.on('update', enqueueUsers);
     cache.on('delete', enqueueUsers);
+  }
+
+  /**
+   * A build pod's change re-queues the function it builds: the Job's own status does not change when its pod
+   * cannot be scheduled or a step cannot start, and the function should say so at once.
+   */
+  private watchBuildPods(cache: NonNullable<FunctionCaches['buildPods']>): void {
+    const enqueueFunction = (pod: V1Pod): void => {
+      const name = pod.metadata?.labels?.[BuildLabel.function];
+      if (name !== undefined) this.queue.add(`${pod.metadata?.namespace ?? ''}/${name}`);
+    };
+    for (const verb of ['add', 'update', 'delete'] as const) cache.on(verb, enqueueFunction);
   }
 
   /** A change to a child (a hand edit or delete) re-queues the function that owns it. */

@@ -24,6 +24,7 @@ import {
   slimChild,
   slimDeployment,
   slimEndpointSlice,
+  slimBuildPod,
   slimJob,
   slimNamespace,
   slimPod,
@@ -44,6 +45,8 @@ export interface FunctionCaches {
   pods: Cache<V1Pod>;
   /** With a registry: the build Jobs Cloudbase started (src/builder), by their label. */
   jobs?: Cache<V1Job>;
+  /** With a registry: the build Jobs' pods (their label), which say whether a build could start and how it ended. */
+  buildPods?: Cache<V1Pod>;
   /** With a registry: every ConfigMap's name and version, so that an edit of a function's source builds it. */
   sources?: Cache<V1ConfigMap>;
   /** With an activator: its Service's EndpointSlices, and the activator slices Cloudbase wrote. */
@@ -317,8 +320,11 @@ export function createCaches(
 
 type AddCache = <T extends KubernetesObject>(source: Omit<CacheSource<T>, 'watch'>) => Cache<T>;
 
-/** The caches image builds need: the build Jobs Cloudbase started, and every ConfigMap's name and version. */
-function createBuildCaches(kube: Kube, add: AddCache): Pick<FunctionCaches, 'jobs' | 'sources'> {
+/** The caches image builds need: the build Jobs Cloudbase started, their pods, and every ConfigMap's name and version. */
+function createBuildCaches(
+  kube: Kube,
+  add: AddCache,
+): Pick<FunctionCaches, 'jobs' | 'buildPods' | 'sources'> {
   return {
     jobs: add<V1Job>({
       name: 'jobs',
@@ -326,6 +332,13 @@ function createBuildCaches(kube: Kube, add: AddCache): Pick<FunctionCaches, 'job
       list: () => kube.batch.listJobForAllNamespaces({ labelSelector: BuildLabel.function }),
       labelSelector: BuildLabel.function,
       slim: slimJob,
+    }),
+    buildPods: add<V1Pod>({
+      name: 'build-pods',
+      path: '/api/v1/pods',
+      list: () => kube.core.listPodForAllNamespaces({ labelSelector: BuildLabel.function }),
+      labelSelector: BuildLabel.function,
+      slim: slimBuildPod,
     }),
     sources: add<V1ConfigMap>({
       name: 'configmaps',

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
   LAST_APPLIED,
+  slimBuildPod,
   slimChild,
   slimDeployment,
   slimNamespace,
@@ -62,6 +63,13 @@ const routeSpec = {
   routes: [{ kind: 'Rule', match: 'PathPrefix(`/hello`)', services: [{ name: 'hello', port: 80 }] }],
 };
 
+const buildPodStatus = {
+  phase: 'Succeeded',
+  conditions: [{ type: 'PodScheduled', status: 'True' }],
+  initContainerStatuses: [{ name: 'fetch', state: { terminated: { exitCode: 0 } } }],
+  containerStatuses: [{ name: 'assemble', state: { terminated: { exitCode: 0, message: 'r/x@sha256:1' } } }],
+};
+
 const cases: [string, Slimmer, () => Record<string, unknown>, Record<string, unknown>][] = [
   [
     'a Deployment keeps its metadata and replicas: no pod template, no status',
@@ -117,6 +125,28 @@ const cases: [string, Slimmer, () => Record<string, unknown>, Record<string, unk
       metadata: Object.fromEntries(Object.entries(keptMetadata).filter(([key]) => key !== 'annotations')),
       spec: { containers: [{ name: 'function', ports: [{ name: 'admin', containerPort: 9090 }] }] },
       status: { phase: 'Running', podIP: '10.0.0.7', conditions: [{ type: 'Ready', status: 'True' }] },
+    },
+  ],
+  [
+    "a build pod keeps its steps' names in order and its whole status (conditions, exits, messages)",
+    slimBuildPod,
+    () => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: fullMetadata(),
+      spec: {
+        initContainers: [{ name: 'fetch', image: 'x', command: ['sh'] }],
+        containers: [{ name: 'assemble', image: 'y', env: [{ name: 'A', value: 'b' }] }],
+        volumes: [{ name: 'v', emptyDir: {} }],
+      },
+      status: buildPodStatus,
+    }),
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: keptMetadata,
+      spec: { initContainers: [{ name: 'fetch' }], containers: [{ name: 'assemble' }] },
+      status: buildPodStatus,
     },
   ],
   [

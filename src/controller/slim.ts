@@ -97,6 +97,26 @@ export const slimJob: Slimmer = (object) => {
 const JOB_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'status']);
 
 /**
+ * A build Job's pod: what builder/outcome.ts reads. Its metadata (the Job's name is a label), the names of
+ * its steps in the order they run, and its status (conditions say whether it could be scheduled; container
+ * states hold each step's exit and the assembler's termination message).
+ */
+export const slimBuildPod: Slimmer = (object) => {
+  slimMetadata(object);
+  const spec = (object as { spec?: { initContainers?: { name: string }[]; containers?: { name: string }[] } })
+    .spec;
+  const names = (containers: { name: string }[] | undefined): { name: string }[] | undefined =>
+    containers?.map(({ name }) => ({ name }));
+  keepOnly(object, JOB_FIELDS);
+  const initContainers = names(spec?.initContainers);
+  (object as { spec?: unknown }).spec = {
+    ...(initContainers === undefined ? {} : { initContainers }),
+    containers: names(spec?.containers) ?? [],
+  };
+  return object;
+};
+
+/**
  * A ConfigMap, watched only to see a function's source change: its name, namespace, uid and version. Its
  * files are read when a build needs them (src/controller/builds.ts), never kept.
  */

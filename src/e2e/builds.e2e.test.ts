@@ -11,6 +11,7 @@ import {
   clusterKube,
   eventually,
   kubectl,
+  removeNamespace,
   testNamespace,
 } from '../testing/cluster.js';
 import { applyExample, packTarballFunction, startNpmRegistry } from '../testing/examples.js';
@@ -152,7 +153,7 @@ describe('image builds', () => {
   }, 700_000);
 
   afterAll(async () => {
-    await kubectl(['delete', 'namespace', namespace, '--wait=false'], '', env);
+    await removeNamespace(namespace);
     await npm?.stop();
     await tarballs?.stop();
     await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
@@ -475,5 +476,42 @@ describe('image builds', () => {
     expect(Date.now() - edited).toBeLessThan(5_000);
     await builtImage('edited', before);
     expect(JSON.parse(await answer(`/${namespace}/edited`, { text: 'after' }))).toEqual({ text: 'after' });
+  }, 240_000);
+
+  // The scheduler finds no node for the build pod (here: the only node cordoned, as a full cluster would
+  // be): the function says so within seconds, stays Building rather than Failed, and builds once there is room.
+  it('says when no node can run a build pod yet, and builds once one can', async () => {
+    const running = (await deployment('edited')).metadata!.annotations!['cloudbase.dev/image']!;
+    const node = (await kube.core.listNode()).items[0]!.metadata!.name!;
+    const cordon = await kubectl(['cordon', node], '', env);
+    expect(cordon).toMatchObject({ code: 0 });
+    try {
+      const changed = Date.now();
+      await applyObjects({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'edited-code', namespace },
+        data: {
+          'index.js': "export default async function handler() { return { text: 'waited' }; }\n",
+          'package.json': '{ "type": "module" }\n',
+        },
+      });
+      const said = await eventually(
+        'a BuildPending event',
+        async () => (await events('edited', 'BuildPending'))[0],
+        60_000,
+        200,
+      );
+      console.log(`builds e2e: BuildPending ${Date.now() - changed} ms after the edit`);
+      expect(said).toMatch(/^no node can run the build pod yet: 0\/1 nodes are available: .*unschedulable/);
+      expect(said).toContain('the build starts when it can, or fails at its');
+      const annotations = (await deployment('edited')).metadata!.annotations!;
+      expect(annotations['cloudbase.dev/build-status']).toBe('Building');
+      expect(annotations['cloudbase.dev/image']).toBe(running);
+    } finally {
+      await kubectl(['uncordon', node], '', env);
+    }
+    await builtImage('edited', running);
+    expect(JSON.parse(await answer(`/${namespace}/edited`, { text: 'waited' }))).toEqual({ text: 'waited' });
   }, 240_000);
 });

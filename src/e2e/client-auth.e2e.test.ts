@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { clusterEnv, clusterKube, kubectl, testNamespace, type ClusterEnv } from '../testing/cluster.js';
+import {
+  clusterEnv,
+  type ClusterEnv,
+  clusterKube,
+  kubectl,
+  removeNamespace,
+  testNamespace,
+} from '../testing/cluster.js';
 import { httpsRequest } from '../testing/https-client.js';
 import { admissionRequest, admissionReview, minimalFunction } from '../testing/fixtures.js';
 import { functionDeploymentYaml, registerWebhooks } from '../testing/webhook-configurations.js';
@@ -44,9 +51,9 @@ describe('webhook caller authentication (--client-ca), with the real kube-apiser
 
   afterAll(async () => {
     for (const configuration of configurations) await deleteIfExists(kube, configuration);
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await removeNamespace(namespace);
     await server?.stop();
-  });
+  }, 300_000);
 
   it("admits kubectl apply through both webhooks with the API server's client certificate", async () => {
     const applied = await kubectl(

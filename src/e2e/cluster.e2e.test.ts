@@ -5,11 +5,12 @@ import { promisify } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   clusterEnv,
+  type ClusterEnv,
   clusterKube,
   eventually,
   kubectl,
+  removeNamespace,
   testNamespace,
-  type ClusterEnv,
 } from '../testing/cluster.js';
 import type { Kube } from '../kube/client.js';
 
@@ -31,8 +32,8 @@ describe('the local cluster', () => {
     await kube.core.createNamespace({ body: { metadata: { name: namespace } } });
   });
   afterAll(async () => {
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  });
+    await removeNamespace(namespace);
+  }, 300_000);
 
   it('has a Ready node running the upstream release', async () => {
     const nodes = await kube.core.listNode();

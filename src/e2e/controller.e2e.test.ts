@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CoreV1Event, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import {
   clusterEnv,
+  type ClusterEnv,
   clusterKube,
   eventually,
   readObject,
+  removeNamespace,
   testNamespace,
-  type ClusterEnv,
 } from '../testing/cluster.js';
 import type { ControllerProcess } from '../testing/controller-process.js';
 import { imageFunction } from '../testing/image-function.js';
@@ -43,8 +44,8 @@ describe('the controller on the local cluster', () => {
 
   afterAll(async () => {
     await replicas?.stop();
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  });
+    await removeNamespace(namespace);
+  }, 300_000);
 
   it('writes the Service and IngressRoute of a new function within a second, and Traefik routes to its pod', async () => {
     await kube.objects.create(imageFunction(namespace, 'hello', `/${namespace}/hello`));

@@ -3,7 +3,14 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { V1Secret } from '@kubernetes/client-node';
-import { clusterEnv, clusterKube, eventually, kubectl, testNamespace } from '../testing/cluster.js';
+import {
+  clusterEnv,
+  clusterKube,
+  eventually,
+  kubectl,
+  removeNamespace,
+  testNamespace,
+} from '../testing/cluster.js';
 import { readRbacTable, canIRules, type Permission } from '../testing/rbac.js';
 import { functionDeploymentYaml } from '../testing/webhook-configurations.js';
 
@@ -15,7 +22,7 @@ const run = promisify(execFile);
 const REPO = new URL('../../', import.meta.url).pathname;
 const env = clusterEnv();
 const kube = clusterKube(env);
-const namespace = testNamespace('install');
+const namespace = testNamespace('e2e-install');
 const SYSTEM = 'cloudbase-system';
 
 /** What a NATS server's `/jsz` says of the JetStream cluster it is in. */
@@ -99,7 +106,7 @@ describe('kubectl apply -k manifests/ (local overlay)', () => {
   }, 400_000);
 
   afterAll(async () => {
-    await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+    await removeNamespace(namespace);
     await uninstall();
   }, 400_000);
 

@@ -3,11 +3,12 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { readFileSync, statSync } from 'node:fs';
 import {
   clusterEnv,
+  type ClusterEnv,
   clusterKube,
   eventually,
   readObject,
+  removeNamespace,
   testNamespace,
-  type ClusterEnv,
 } from '../testing/cluster.js';
 import type { ControllerProcess } from '../testing/controller-process.js';
 import { imageFunction } from '../testing/image-function.js';
@@ -76,8 +77,8 @@ describe('leader election when the leader freezes', () => {
 
   afterAll(async () => {
     await replicas?.stop();
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  });
+    await removeNamespace(namespace);
+  }, 300_000);
 
   it('hands the Lease to the other replica within 15 s of the leader freezing, and the new leader routes', async () => {
     const leader = await eventually('a leader', holder);

@@ -3,12 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import {
   clusterEnv,
+  type ClusterEnv,
   clusterImages,
   clusterKube,
   eventually,
+  followKubectl,
   kubectl,
+  removeNamespace,
   testNamespace,
-  type ClusterEnv,
 } from '../testing/cluster.js';
 import { startControllerWithWebhooks, type ControllerWithWebhooks } from '../testing/controller-webhooks.js';
 import type { Kube } from '../kube/client.js';
@@ -23,22 +25,31 @@ const CLIENTS = 4;
 interface LoadResult {
   ok: number;
   failures: string[];
+  /** When each failure came, from the load's start, and what it said. */
+  timeline: string[];
 }
 
 /** Clients sending GETs one after another until `stop` resolves; counts every non-2xx and error. */
 function load(url: string, stop: Promise<void>): Promise<LoadResult> {
+  const started = Date.now();
   let stopped = false;
   void stop.then(() => (stopped = true));
-  const result: LoadResult = { ok: 0, failures: [] };
+  const result: LoadResult = { ok: 0, failures: [], timeline: [] };
   const client = async (): Promise<void> => {
     while (!stopped) {
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        await response.arrayBuffer();
+        const body = await response.text();
         if (response.status >= 200 && response.status < 300) result.ok += 1;
-        else result.failures.push(`HTTP ${response.status}`);
+        else {
+          result.failures.push(`HTTP ${response.status}`);
+          result.timeline.push(
+            `+${Date.now() - started} ms HTTP ${response.status} ${body.slice(0, 80).trim()}`,
+          );
+        }
       } catch (error) {
         result.failures.push(String((error as Error).cause ?? error));
+        result.timeline.push(`+${Date.now() - started} ms ${String((error as Error).cause ?? error)}`);
       }
     }
   };
@@ -100,8 +111,8 @@ describe('a function rolled out under load', () => {
 
   afterAll(async () => {
     await running?.stop();
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  });
+    await removeNamespace(namespace);
+  }, 300_000);
 
   it('runs its pods without a ServiceAccount token, and with time to drain', async () => {
     const pods = await kube.core.listNamespacedPod({
@@ -120,6 +131,19 @@ describe('a function rolled out under load', () => {
   it(`loses no request over ${ROLLOUTS} rollout restarts`, async () => {
     let finish!: () => void;
     const stop = new Promise<void>((resolve) => (finish = resolve));
+    // What Traefik is given: each endpoint of the function's Service (ready/serving/terminating), as it changes.
+    const slices = followKubectl(
+      [
+        '-n',
+        namespace,
+        'get',
+        'endpointslices',
+        '-w',
+        '-o',
+        'jsonpath={.metadata.name}{range .endpoints[*]} {.targetRef.name}={.conditions.ready}/{.conditions.serving}/{.conditions.terminating}{end}{"\\n"}',
+      ],
+      env,
+    );
     const running = load(`${env.traefikUrl}/${namespace}/hello?name=load`, stop);
     try {
       for (let i = 0; i < ROLLOUTS; i += 1) {
@@ -153,6 +177,12 @@ describe('a function rolled out under load', () => {
       finish();
     }
     const result = await running;
+    const sliceTimeline = slices.stop();
+    if (result.failures.length > 0)
+      console.log(
+        `failures, from the load's start:\n${result.timeline.slice(0, 40).join('\n')}\n` +
+          `the Service's endpoints (ready/serving/terminating), from the same start:\n${sliceTimeline.join('\n')}`,
+      );
     console.log(
       JSON.stringify({ rollouts: ROLLOUTS, clients: CLIENTS, ok: result.ok, failed: result.failures.length }),
     );

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CoreV1Event, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import {
   clusterEnv,
+  type ClusterEnv,
   clusterKube,
   eventually,
   kubectl,
   readObject,
+  removeNamespace,
   testNamespace,
-  type ClusterEnv,
 } from '../testing/cluster.js';
 import { startControllerWithWebhooks, type ControllerWithWebhooks } from '../testing/controller-webhooks.js';
 import { imageFunction } from '../testing/image-function.js';
@@ -83,9 +84,8 @@ describe('routes a shared cluster can trust', () => {
 
   afterAll(async () => {
     await running?.stop();
-    for (const namespace of [a, b])
-      await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
-  });
+    for (const namespace of [a, b]) await removeNamespace(namespace);
+  }, 400_000);
 
   it('refuses an older Deployment in B that moves onto the route A holds, and A keeps it', async () => {
     expect((await apply(fn(b, 'old', '/old'))).code).toBe(0);

@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import {
   clusterEnv,
+  type ClusterEnv,
   clusterImages,
+  type ClusterImages,
   clusterKube,
   eventually,
   kubectl,
+  removeNamespace,
   testNamespace,
-  type ClusterEnv,
-  type ClusterImages,
 } from '../testing/cluster.js';
 import { startControllerProcess, type ControllerProcess } from '../testing/controller-process.js';
 import { startFileServer, type FileServer } from '../testing/file-server.js';
@@ -124,12 +125,11 @@ describe('functions on the local cluster, from kubectl apply to an answer throug
   afterAll(async () => {
     await controller?.stop();
     for (const configuration of configurations) await deleteIfExists(kube, configuration);
-    for (const ns of [namespace, tarballNamespace])
-      await kube?.core.deleteNamespace({ name: ns }).catch(() => undefined);
+    for (const ns of [namespace, tarballNamespace]) await removeNamespace(ns);
     await Promise.all([...webhooks.map((w) => w.stop()), registry?.stop(), tarballs?.stop()]);
     timings['file_s'] = seconds(Date.now() - fileStarted);
     console.log(`runtime e2e timings: ${JSON.stringify(timings)}`);
-  });
+  }, 400_000);
 
   it('runs examples/hello: kubectl apply → Ready → {"hello":"cloudbase"} through Traefik', async () => {
     const started = Date.now();

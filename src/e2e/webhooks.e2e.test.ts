@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { clusterEnv, clusterKube, kubectl, testNamespace, type ClusterEnv } from '../testing/cluster.js';
+import {
+  clusterEnv,
+  type ClusterEnv,
+  clusterKube,
+  kubectl,
+  removeNamespace,
+  testNamespace,
+} from '../testing/cluster.js';
 import { startTestWebhookServer, type TestWebhookServer } from '../testing/webhook-server.js';
 import { httpsRequest } from '../testing/https-client.js';
 import {
@@ -31,9 +38,9 @@ describe('the webhooks, called by the real kube-apiserver over TLS', () => {
 
   afterAll(async () => {
     for (const configuration of configurations ?? []) await deleteIfExists(kube, configuration);
-    await kube?.core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await removeNamespace(namespace);
     await server?.stop();
-  });
+  }, 300_000);
 
   it('stores the mutated Deployment on kubectl apply', async () => {
     const applied = await kubectl(['apply', '-f', '-'], deploymentYaml(namespace, 'hello', minimal), env);

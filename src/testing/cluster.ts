@@ -85,6 +85,32 @@ export function followLogs(
   };
 }
 
+/**
+ * Runs a kubectl that streams (`get -w`), stamping each line with the milliseconds since it started: a test
+ * that failed prints the timeline next to its own. `stop()` ends it and gives the lines.
+ */
+export function followKubectl(args: string[], env: ClusterEnv = clusterEnv()): { stop(): string[] } {
+  const started = Date.now();
+  const child = spawn(env.kubectl, ['--kubeconfig', env.kubeconfig, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let partial = '';
+  const take = (chunk: Buffer): void => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) lines.push(`+${Date.now() - started} ms ${line}`);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  return {
+    stop: () => {
+      child.kill();
+      return lines;
+    },
+  };
+}
+
 /** Polls `check` until it returns a value (not undefined) or the time is up; the error names what was awaited. */
 export async function eventually<T>(
   what: string,
@@ -105,6 +131,19 @@ export async function eventually<T>(
   }
   const detail = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+}
+
+/**
+ * Deletes a test's namespace and waits until it is gone: its pods hold requests on the node's two cores while
+ * they terminate, and the next test file's pods (a build Job's, say) would wait for room.
+ */
+export async function removeNamespace(name: string, env?: ClusterEnv): Promise<void> {
+  const args = ['delete', 'namespace', name, '--ignore-not-found', '--wait=true', '--timeout=180s'];
+  const result = await kubectl(args, undefined, env);
+  if (result.code !== 0)
+    throw new Error(
+      `namespace ${name} was not gone within 180 s: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
 }
 
 /** A namespace of its own per test file, labelled so the test's webhook configurations match only it. */

@@ -114,21 +114,34 @@ export async function traefikServers(kube: Kube, env: ClusterEnv, spec: Function
   );
 }
 
+export interface LoadOutcome {
+  /** Answers by status (0: no answer). */
+  statuses: Map<number, number>;
+  /** The first few answers that were not 200: when (from the load's start), the status and what it said. */
+  failures: string[];
+}
+
 /** Sends `clients` requests at a time to `url` until `stop()` resolves; counts answers by status. */
-export function load(url: string, clients: number): { stop(): Promise<Map<number, number>> } {
+export function load(url: string, clients: number): { stop(): Promise<LoadOutcome> } {
+  const started = Date.now();
   let running = true;
   const statuses = new Map<number, number>();
+  const failures: string[] = [];
   const client = async (): Promise<void> => {
     while (running) {
       let status: number;
+      let said: string;
       try {
         const response = await fetch(url);
-        await response.arrayBuffer();
+        said = (await response.text()).slice(0, 80).trim();
         status = response.status;
-      } catch {
+      } catch (error) {
+        said = String((error as Error).cause ?? error);
         status = 0;
       }
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (status !== 200 && failures.length < 20)
+        failures.push(`+${Date.now() - started} ms ${status} ${said}`);
     }
   };
   const clientsDone = Promise.all(Array.from({ length: clients }, client));
@@ -136,7 +149,7 @@ export function load(url: string, clients: number): { stop(): Promise<Map<number
     async stop() {
       running = false;
       await clientsDone;
-      return statuses;
+      return { statuses, failures };
     },
   };
 }
