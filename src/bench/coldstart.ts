@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { clusterEnv, clusterKube, eventually, kubectl } from '../testing/cluster.js';
 import { applyYaml, readyPodIps, replicasOf, slowFunctionYaml, traefikServers } from '../testing/scaling.js';
-import { functionSpec } from '../testing/specs.js';
+import { routedFunctionSpec } from '../testing/specs.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,7 @@ const env = clusterEnv();
 const kube = clusterKube(env);
 const namespace = `bench-coldstart-${Date.now().toString(36)}`;
 const name = 'cold';
-const spec = functionSpec(`${namespace}/${name}`, { 'cloudbase.dev/route': `/${namespace}/${name}` });
+const spec = routedFunctionSpec(`${namespace}/${name}`, { 'cloudbase.dev/route': `/${namespace}/${name}` });
 const url = `${env.traefikUrl}/${namespace}/${name}`;
 
 /** At zero, confirmed: no replicas, no pod, and every Traefik replica's servers are the activator's only. */

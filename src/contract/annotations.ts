@@ -22,6 +22,10 @@ export const Annotation = {
   scaleToZeroAfter: 'cloudbase.dev/scale-to-zero-after',
   scaleWindow: 'cloudbase.dev/scale-window',
   build: 'cloudbase.dev/build',
+  events: 'cloudbase.dev/events',
+  eventMaxAttempts: 'cloudbase.dev/event-max-attempts',
+  eventBackoff: 'cloudbase.dev/event-backoff',
+  eventConcurrency: 'cloudbase.dev/event-concurrency',
 } as const;
 
 /** Annotations Cloudbase itself writes on a function (status a user reads with kubectl). */

@@ -57,10 +57,7 @@ export const parseBuild = (value: string): FieldResult<Build> => oneOf(BUILDS, '
 export const parseSignature = (value: string): FieldResult<Signature> =>
   oneOf(SIGNATURES, 'signature', value);
 
-export function parseTrigger(value: string): FieldResult<Trigger> {
-  const parsed = oneOf(TRIGGERS, 'trigger', value);
-  return parsed.ok ? parsed : bad(`${parsed.problem} (event triggers are not available yet)`);
-}
+export const parseTrigger = (value: string): FieldResult<Trigger> => oneOf(TRIGGERS, 'trigger', value);
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 

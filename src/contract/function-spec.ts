@@ -16,7 +16,8 @@ export const SIGNATURES = ['fetch', 'openfaas', 'fission', 'kubeless', 'knative'
 export type Signature = (typeof SIGNATURES)[number];
 export const DEFAULT_SIGNATURE: Signature = 'fetch';
 
-export const TRIGGERS = ['http'] as const;
+/** `http`: the function answers requests on its route; `event`: it handles events from the event bus. */
+export const TRIGGERS = ['http', 'event'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /**
@@ -52,6 +53,22 @@ export interface FunctionRoute {
   host?: string;
   /** Traefik entrypoints, de-duplicated, in the order given. */
   entrypoints: string[];
+}
+
+/**
+ * How events reach an event function (`cloudbase.dev/trigger: event`): which CloudEvents types, how many
+ * deliveries before the dead-letter queue, the delays between them, and how many one pod handles at once.
+ * src/contract/event-bus.ts names the stream, subjects and consumer they become.
+ */
+export interface FunctionEvents {
+  /** CloudEvents `type` patterns: exact (`orders.created`) or ending in a `*` segment (`orders.*`). */
+  types: string[];
+  /** Deliveries of one event, the first included, before it goes to the dead-letter queue. */
+  maxAttempts: number;
+  /** The delay before each redelivery, in milliseconds; the last one repeats. */
+  backoffMs: number[];
+  /** Events one pod handles at once: the runtime pulls no more than its free slots. */
+  concurrency: number;
 }
 
 /**
@@ -95,7 +112,10 @@ export interface FunctionSpec {
   handler: FunctionHandler;
   signature: Signature;
   trigger: Trigger;
-  route: FunctionRoute;
+  /** Where Traefik routes the function's requests; an event function has none. */
+  route?: FunctionRoute;
+  /** Set exactly when `trigger` is `event`. */
+  events?: FunctionEvents;
   /** Per-request timeout in milliseconds; absent means the runtime's default (30 s). */
   timeoutMs?: number;
   scaling: FunctionScaling;
@@ -104,6 +124,13 @@ export interface FunctionSpec {
    * `pod`), which contract/build.ts resolves. Never set for a source that is already an image.
    */
   build?: Build;
+}
+
+/** A function with an HTTP route: every function whose trigger is `http`. */
+export type RoutedFunctionSpec = FunctionSpec & { route: FunctionRoute };
+
+export function hasRoute(spec: FunctionSpec): spec is RoutedFunctionSpec {
+  return spec.route !== undefined;
 }
 
 /** `<module path>[#<export>]`, the form of `cloudbase.dev/handler` and of the runtime's `CLOUDBASE_HANDLER`. */

@@ -54,6 +54,47 @@ describe('parseFunctionSpec', () => {
     });
   });
 
+  describe('when given an event function', () => {
+    it('reads its events with the defaults, and gives it no route', () => {
+      const result = parseFunctionSpec(
+        input({
+          ...minimal,
+          'cloudbase.dev/trigger': 'event',
+          'cloudbase.dev/events': 'orders.*, orders.*,a.b',
+        }),
+      );
+      expect(result.ok && result.spec).toMatchObject({
+        trigger: 'event',
+        events: {
+          types: ['orders.*', 'a.b'],
+          maxAttempts: 5,
+          backoffMs: [1000, 5000, 30_000],
+          concurrency: 32,
+        },
+      });
+      expect(result.ok && result.spec.route).toBeUndefined();
+    });
+
+    it('reads its delivery annotations', () => {
+      const result = parseFunctionSpec(
+        input({
+          ...minimal,
+          'cloudbase.dev/trigger': 'event',
+          'cloudbase.dev/events': 'a',
+          'cloudbase.dev/event-max-attempts': '1',
+          'cloudbase.dev/event-backoff': '0s, 250ms,2m',
+          'cloudbase.dev/event-concurrency': '1',
+        }),
+      );
+      expect(result.ok && result.spec.events).toEqual({
+        types: ['a'],
+        maxAttempts: 1,
+        backoffMs: [0, 250, 120_000],
+        concurrency: 1,
+      });
+    });
+  });
+
   describe('when given every annotation', () => {
     it('reads each of them', () => {
       const result = parseFunctionSpec(
@@ -127,7 +168,7 @@ describe('parseFunctionSpec', () => {
     ["/a-b_c.d~e/%20/x:y@z/$&'()*+,;=", "/a-b_c.d~e/%20/x:y@z/$&'()*+,;="],
   ])('accepts the route %s as %s', (route, expected) => {
     const result = parseFunctionSpec(input({ ...minimal, 'cloudbase.dev/route': route }));
-    expect(result.ok && result.spec.route.pathPrefix).toBe(expected);
+    expect(result.ok && result.spec.route?.pathPrefix).toBe(expected);
   });
 
   it.each([
@@ -333,10 +374,69 @@ describe('parseFunctionSpec', () => {
         ],
       ],
       [
-        'the trigger is an event',
+        'the trigger is unknown',
         { 'cloudbase.dev/trigger': 'kafka' },
+        ['cloudbase.dev/trigger="kafka" is not a supported trigger; use one of http, event'],
+      ],
+      [
+        'an event function names no events',
+        { 'cloudbase.dev/trigger': 'event' },
         [
-          'cloudbase.dev/trigger="kafka" is not a supported trigger; use one of http (event triggers are not available yet)',
+          'cloudbase.dev/events is required: an event function receives the CloudEvents types it names, e.g. orders.created or orders.*',
+        ],
+      ],
+      [
+        'an event function has a route',
+        {
+          'cloudbase.dev/trigger': 'event',
+          'cloudbase.dev/events': 'a.b',
+          'cloudbase.dev/host': 'x.example',
+        },
+        [
+          'cloudbase.dev/host routes HTTP requests, and cloudbase.dev/trigger=event makes a function that has no route (it receives events); remove cloudbase.dev/host, or use cloudbase.dev/trigger=http',
+        ],
+      ],
+      [
+        'an event function sets the HTTP concurrency',
+        { 'cloudbase.dev/trigger': 'event', 'cloudbase.dev/events': 'a.b', 'cloudbase.dev/concurrency': '4' },
+        [
+          'cloudbase.dev/concurrency counts HTTP requests in flight, which an event function has none of; use cloudbase.dev/event-concurrency for the events one pod handles at once',
+        ],
+      ],
+      [
+        'an HTTP function sets an event annotation',
+        { 'cloudbase.dev/event-max-attempts': '3' },
+        [
+          'cloudbase.dev/event-max-attempts applies to event functions, and this one is an HTTP function; add cloudbase.dev/trigger=event, or remove cloudbase.dev/event-max-attempts',
+        ],
+      ],
+      [
+        'an event type pattern has a * inside',
+        { 'cloudbase.dev/trigger': 'event', 'cloudbase.dev/events': 'orders.*.created' },
+        [
+          `cloudbase.dev/events="orders.*.created" has "orders.*.created", which is not an event type pattern: segments separated by '.', of printable characters other than space, '*' and '>', and an optional last segment '*' that matches any one segment (orders.* takes orders.created, not orders.created.v2)`,
+        ],
+      ],
+      [
+        'a backoff delay has no unit',
+        {
+          'cloudbase.dev/trigger': 'event',
+          'cloudbase.dev/events': 'a',
+          'cloudbase.dev/event-backoff': '1s,5',
+        },
+        [
+          'cloudbase.dev/event-backoff="1s,5" has "5", which is not a delay from 0s to 12h; use comma-separated whole numbers of ms, s, m or h, e.g. 1s,5s,30s',
+        ],
+      ],
+      [
+        'the event concurrency is zero',
+        {
+          'cloudbase.dev/trigger': 'event',
+          'cloudbase.dev/events': 'a',
+          'cloudbase.dev/event-concurrency': '0',
+        },
+        [
+          'cloudbase.dev/event-concurrency="0" is not a whole number from 1 to 1000; use e.g. 32, or 1 to handle events one at a time in each pod',
         ],
       ],
       [

@@ -12,6 +12,8 @@ import {
   RUNTIMES,
   RUNTIME_END_OF_LIFE,
   type Build,
+  type FunctionEvents,
+  type FunctionRoute,
   type FunctionScaling,
   type FunctionSource,
   type FunctionSpec,
@@ -39,6 +41,17 @@ import {
   type SourceLocation,
 } from './fields.js';
 import { nearest } from './suggest.js';
+import {
+  DEFAULT_EVENT_BACKOFF_MS,
+  DEFAULT_EVENT_CONCURRENCY,
+  DEFAULT_EVENT_MAX_ATTEMPTS,
+} from './event-bus.js';
+import {
+  parseEventBackoff,
+  parseEventConcurrency,
+  parseEventMaxAttempts,
+  parseEventTypes,
+} from './event-fields.js';
 
 /** What the parser reads: a Deployment's annotations plus the name and namespace a default may need. */
 export interface ContractInput {
@@ -96,9 +109,11 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
   const handler = read(Annotation.handler, parseHandler, { modulePath: DEFAULT_HANDLER });
   const signature = read(Annotation.signature, parseSignature, DEFAULT_SIGNATURE);
   const trigger = read(Annotation.trigger, parseTrigger, 'http');
-  const pathPrefix = read(Annotation.route, parseRoute, `/${input.namespace}/${name ?? ''}`);
-  const host = read<string | undefined>(Annotation.host, parseHost, undefined);
-  const entrypoints = read(Annotation.entrypoints, parseEntrypoints, [...DEFAULT_ENTRYPOINTS]);
+  const route =
+    trigger === 'http'
+      ? readRoute(read, `/${input.namespace}/${name ?? ''}`)
+      : refuseForEvents(annotations, errors);
+  const events = trigger === 'event' ? readEvents(read, require) : refuseForHttp(annotations, errors);
   const timeoutMs = read<number | undefined>(Annotation.timeout, parseTimeout, undefined);
   const scaling = readScaling(annotations, read, errors);
   const build = read<Build | undefined>(Annotation.build, parseBuild, undefined);
@@ -111,7 +126,6 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
   if (errors.length > 0 || name === undefined || source === undefined) {
     return { ok: false, errors, warnings };
   }
-  const route = host === undefined ? { pathPrefix, entrypoints } : { pathPrefix, host, entrypoints };
   return {
     ok: true,
     spec: {
@@ -122,7 +136,8 @@ export function parseFunctionSpec(input: ContractInput): ParseResult {
       handler,
       signature,
       trigger,
-      route,
+      ...(route === undefined ? {} : { route }),
+      ...(events === undefined ? {} : { events }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       scaling,
       ...(build === undefined ? {} : { build }),
@@ -185,6 +200,62 @@ function readScaling(
 }
 
 type Reader = <T>(key: string, parse: (value: string) => FieldResult<T>, fallback: T) => T;
+type Requirer = <T>(key: string, parse: (value: string) => FieldResult<T>, hint: string) => T | undefined;
+
+/** An HTTP function's route: its path (by default `/<namespace>/<function>`), host and entrypoints. */
+function readRoute(read: Reader, defaultPath: string): FunctionRoute {
+  const pathPrefix = read(Annotation.route, parseRoute, defaultPath);
+  const host = read<string | undefined>(Annotation.host, parseHost, undefined);
+  const entrypoints = read(Annotation.entrypoints, parseEntrypoints, [...DEFAULT_ENTRYPOINTS]);
+  return host === undefined ? { pathPrefix, entrypoints } : { pathPrefix, host, entrypoints };
+}
+
+/** An event function's types and delivery policy. */
+function readEvents(read: Reader, require: Requirer): FunctionEvents | undefined {
+  const types = require(Annotation.events, parseEventTypes, 'an event function receives the CloudEvents types it names, e.g. orders.created or orders.*');
+  const maxAttempts = read(Annotation.eventMaxAttempts, parseEventMaxAttempts, DEFAULT_EVENT_MAX_ATTEMPTS);
+  const backoffMs = read(Annotation.eventBackoff, parseEventBackoff, [...DEFAULT_EVENT_BACKOFF_MS]);
+  const concurrency = read(Annotation.eventConcurrency, parseEventConcurrency, DEFAULT_EVENT_CONCURRENCY);
+  return types === undefined ? undefined : { types, maxAttempts, backoffMs, concurrency };
+}
+
+/** The HTTP annotations mean nothing to an event function: refuse them rather than ignore them. */
+function refuseForEvents(annotations: Readonly<Record<string, string>>, errors: FieldError[]): undefined {
+  const routeKeys = [Annotation.route, Annotation.host, Annotation.entrypoints];
+  for (const key of routeKeys.filter((k) => annotations[k] !== undefined)) {
+    errors.push({
+      annotation: key,
+      value: annotations[key],
+      message: `${key} routes HTTP requests, and ${Annotation.trigger}=event makes a function that has no route (it receives events); remove ${key}, or use ${Annotation.trigger}=http`,
+    });
+  }
+  if (annotations[Annotation.concurrency] !== undefined) {
+    errors.push({
+      annotation: Annotation.concurrency,
+      value: annotations[Annotation.concurrency],
+      message: `${Annotation.concurrency} counts HTTP requests in flight, which an event function has none of; use ${Annotation.eventConcurrency} for the events one pod handles at once`,
+    });
+  }
+  return undefined;
+}
+
+/** The event annotations mean nothing to an HTTP function. */
+function refuseForHttp(annotations: Readonly<Record<string, string>>, errors: FieldError[]): undefined {
+  const eventKeys = [
+    Annotation.events,
+    Annotation.eventMaxAttempts,
+    Annotation.eventBackoff,
+    Annotation.eventConcurrency,
+  ];
+  for (const key of eventKeys.filter((k) => annotations[k] !== undefined)) {
+    errors.push({
+      annotation: key,
+      value: annotations[key],
+      message: `${key} applies to event functions, and this one is an HTTP function; add ${Annotation.trigger}=event, or remove ${key}`,
+    });
+  }
+  return undefined;
+}
 
 /** Joins `cloudbase.dev/source-sha256` to the source: required for https, refused for the others. */
 function withChecksum(

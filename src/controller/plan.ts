@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { StatusAnnotation } from '../contract/annotations.js';
+import { hasRoute } from '../contract/function-spec.js';
 import { formatErrors, isFunction, parseFunctionSpec } from '../contract/parse.js';
 import { isSubset } from '../kube/subset.js';
 import type { FunctionOwner } from './desired/owner.js';
@@ -90,7 +91,7 @@ export function planFunction(
     events.push({ type: 'Warning', reason: WARNING_REASONS[ownership.kind], message: problem });
   // A function whose name another Deployment holds gets nothing: its Service would select the holder's pods.
   const desired: KubernetesObject[] = ownership.kind === 'name-taken' ? [] : [desiredService(spec, owner)];
-  if (ownership.kind === 'owner') {
+  if (ownership.kind === 'owner' && hasRoute(spec)) {
     desired.push(desiredRetry(spec, owner).toJSON() as KubernetesObject);
     desired.push(desiredFunctionHeaders(spec, owner).toJSON() as KubernetesObject);
     const middleware = desiredStripPrefix(spec, owner);
@@ -106,7 +107,7 @@ export function planFunction(
     });
   }
   const status: Record<string, string | null> = {};
-  const url = ownership.kind === 'owner' ? functionUrl(spec) : null;
+  const url = ownership.kind === 'owner' ? (functionUrl(spec) ?? null) : null;
   if (url !== (annotations?.[StatusAnnotation.url] ?? null)) status[StatusAnnotation.url] = url;
   // Without a current record (admitted while the webhook was away), write the claim as the table dated it.
   if (claim.recorded.state !== 'current') status[StatusAnnotation.claim] = formatClaim(spec, claim.claimedAt);

@@ -20,7 +20,7 @@ import {
   slowFunctionYaml,
   traefikServers,
 } from '../testing/scaling.js';
-import { functionSpec } from '../testing/specs.js';
+import { routedFunctionSpec } from '../testing/specs.js';
 
 // Request-driven scaling on the local cluster with Cloudbase installed as a user installs it (hack/install.sh):
 // the autoscaler in the leading controller, the activator Deployment, Traefik in front. Windows are short
@@ -34,7 +34,7 @@ const namespace = testNamespace('e2e-scaling');
 const SHORT = { 'cloudbase.dev/scale-window': '6s', 'cloudbase.dev/scale-to-zero-after': '3s' };
 /** The spec of one of this test's functions, as the controller reads it (Traefik names its service from it). */
 const specOf = (name: string) =>
-  functionSpec(`${namespace}/${name}`, { 'cloudbase.dev/route': `/${namespace}/${name}` });
+  routedFunctionSpec(`${namespace}/${name}`, { 'cloudbase.dev/route': `/${namespace}/${name}` });
 const url = (name: string): string => `${env.traefikUrl}/${namespace}/${name}`;
 
 async function status(name: string): Promise<number> {

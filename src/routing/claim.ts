@@ -21,11 +21,16 @@ export interface FunctionClaim {
  * them is a new claim, made at the time of that change.
  */
 export function claimSubject(spec: FunctionSpec): string {
-  const entrypoints = [...spec.route.entrypoints].sort().join(',');
-  return `${spec.name} ${entrypoints}:${spec.route.host ?? '*'}${spec.route.pathPrefix}`;
+  const route = spec.route;
+  if (route === undefined) return `${spec.name} events`; // an event function claims its name only
+  const entrypoints = [...route.entrypoints].sort().join(',');
+  return `${spec.name} ${entrypoints}:${route.host ?? '*'}${route.pathPrefix}`;
 }
 
-/** The `cloudbase.dev/claim` value: `<RFC 3339 time> <function> <entrypoints>:<host or *><path>`. */
+/**
+ * The `cloudbase.dev/claim` value: `<RFC 3339 time> <function> <entrypoints>:<host or *><path>`, or
+ * `<RFC 3339 time> <function> events` for an event function.
+ */
 export function formatClaim(spec: FunctionSpec, at: Date | number): string {
   return `${new Date(at).toISOString()} ${claimSubject(spec)}`;
 }

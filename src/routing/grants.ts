@@ -66,20 +66,22 @@ function parseHostPattern(item: string): FieldResult<string> {
 
 /** Why the namespace's grant does not cover the function's route; undefined when it does. */
 export function grantProblem(spec: FunctionSpec, result: GrantResult): string | undefined {
+  const route = spec.route;
+  if (route === undefined) return undefined; // an event function claims no route
   if (!result.ok) return result.problem;
   const { hosts, pathPrefixes } = result.grant;
   const where = `Namespace ${spec.namespace}`;
   if (hosts !== undefined) {
     const allowed = hosts.join(', ');
-    if (spec.route.host === undefined) {
+    if (route.host === undefined) {
       return `${where} may only route hosts ${allowed} (${GrantAnnotation.hosts}); set cloudbase.dev/host to one of them`;
     }
-    if (!hosts.some((pattern) => hostMatches(spec.route.host!, pattern))) {
-      return `host ${spec.route.host} is not granted to ${where}, which may route ${allowed} (${GrantAnnotation.hosts}); use one of them or ask a cluster admin`;
+    if (!hosts.some((pattern) => hostMatches(route.host!, pattern))) {
+      return `host ${route.host} is not granted to ${where}, which may route ${allowed} (${GrantAnnotation.hosts}); use one of them or ask a cluster admin`;
     }
   }
-  if (pathPrefixes !== undefined && !pathPrefixes.some((prefix) => isWithin(spec.route.pathPrefix, prefix))) {
-    return `route ${spec.route.pathPrefix} is not granted to ${where}, which may route ${pathPrefixes.join(', ')} and below (${GrantAnnotation.pathPrefixes}); choose a route within them or ask a cluster admin`;
+  if (pathPrefixes !== undefined && !pathPrefixes.some((prefix) => isWithin(route.pathPrefix, prefix))) {
+    return `route ${route.pathPrefix} is not granted to ${where}, which may route ${pathPrefixes.join(', ')} and below (${GrantAnnotation.pathPrefixes}); choose a route within them or ask a cluster admin`;
   }
   return undefined;
 }

@@ -5,8 +5,10 @@ import type { Ownership } from './ownership.js';
 
 /** `/shop on any host (entrypoints web)`: a route as users write it. */
 export function describeRoute(spec: FunctionSpec): string {
-  const host = spec.route.host === undefined ? 'any host' : `host ${spec.route.host}`;
-  return `${spec.route.pathPrefix} on ${host} (entrypoints ${spec.route.entrypoints.join(', ')})`;
+  const route = spec.route;
+  if (route === undefined) return 'no route (an event function)';
+  const host = route.host === undefined ? 'any host' : `host ${route.host}`;
+  return `${route.pathPrefix} on ${host} (entrypoints ${route.entrypoints.join(', ')})`;
 }
 
 const since = (claim: FunctionClaim): string => new Date(claim.claimedAt).toISOString();
@@ -26,7 +28,8 @@ export function ownershipProblem(spec: FunctionSpec, ownership: Ownership): stri
     case 'route-held': {
       const holder = ownership.holder;
       const identical =
-        holder.spec.route.pathPrefix === spec.route.pathPrefix && holder.spec.route.host === spec.route.host;
+        holder.spec.route?.pathPrefix === spec.route?.pathPrefix &&
+        holder.spec.route?.host === spec.route?.host;
       const relation = identical
         ? `is held by function ${holder.key}`
         : `overlaps ${describeRoute(holder.spec)}, held by function ${holder.key}`;

@@ -11,12 +11,12 @@ import type { FunctionSpec } from '../contract/function-spec.js';
  *   a shared entrypoint) overlaps.
  */
 export function routesOverlap(a: FunctionSpec, b: FunctionSpec): boolean {
-  if (!a.route.entrypoints.some((entrypoint) => b.route.entrypoints.includes(entrypoint))) return false;
-  if (a.namespace === b.namespace) {
-    return a.route.host === b.route.host && a.route.pathPrefix === b.route.pathPrefix;
-  }
-  const hosts = a.route.host === undefined || b.route.host === undefined || a.route.host === b.route.host;
-  return hosts && pathsNest(a.route.pathPrefix, b.route.pathPrefix);
+  const [ra, rb] = [a.route, b.route];
+  if (ra === undefined || rb === undefined) return false; // an event function has no route
+  if (!ra.entrypoints.some((entrypoint) => rb.entrypoints.includes(entrypoint))) return false;
+  if (a.namespace === b.namespace) return ra.host === rb.host && ra.pathPrefix === rb.pathPrefix;
+  const hosts = ra.host === undefined || rb.host === undefined || ra.host === rb.host;
+  return hosts && pathsNest(ra.pathPrefix, rb.pathPrefix);
 }
 
 /** One path is the other, or below it on a segment boundary. Paths are normalised: no trailing `/` but `/`. */

@@ -120,8 +120,8 @@ function sameTerms(a: FunctionClaim, b: FunctionClaim): boolean {
   return (
     a.claimedAt === b.claimedAt &&
     a.spec.name === b.spec.name &&
-    a.spec.route.pathPrefix === b.spec.route.pathPrefix &&
-    a.spec.route.host === b.spec.route.host &&
-    a.spec.route.entrypoints.join() === b.spec.route.entrypoints.join()
+    a.spec.route?.pathPrefix === b.spec.route?.pathPrefix &&
+    a.spec.route?.host === b.spec.route?.host &&
+    a.spec.route?.entrypoints.join() === b.spec.route?.entrypoints.join()
   );
 }

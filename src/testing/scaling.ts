@@ -5,7 +5,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { FunctionSpec } from '../contract/function-spec.js';
+import type { RoutedFunctionSpec } from '../contract/function-spec.js';
 import { traefikServiceName } from '../controller/desired/route.js';
 import type { Kube } from '../kube/client.js';
 import { kubectl, type ClusterEnv } from './cluster.js';
@@ -94,7 +94,11 @@ export async function readyPodIps(kube: Kube, namespace: string, fn: string): Pr
  * server's pod proxy: the tests run on the host, outside the cluster's network namespace, where pod IPs
  * are not routed.
  */
-export async function traefikServers(kube: Kube, env: ClusterEnv, spec: FunctionSpec): Promise<string[][]> {
+export async function traefikServers(
+  kube: Kube,
+  env: ClusterEnv,
+  spec: RoutedFunctionSpec,
+): Promise<string[][]> {
   const service = traefikServiceName(spec);
   const pods = await kube.core.listNamespacedPod({
     namespace: 'traefik',

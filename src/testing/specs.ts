@@ -1,4 +1,4 @@
-import type { FunctionSpec } from '../contract/function-spec.js';
+import { hasRoute, type FunctionSpec, type RoutedFunctionSpec } from '../contract/function-spec.js';
 import { parseFunctionSpec } from '../contract/parse.js';
 import type { FunctionClaim } from '../routing/claim.js';
 
@@ -12,6 +12,16 @@ export function functionSpec(key: string, annotations: Record<string, string> = 
   });
   if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('; '));
   return parsed.spec;
+}
+
+/** `functionSpec` of an HTTP function, which has a route. */
+export function routedFunctionSpec(
+  key: string,
+  annotations: Record<string, string> = {},
+): RoutedFunctionSpec {
+  const spec = functionSpec(key, annotations);
+  if (!hasRoute(spec)) throw new Error(`${key} is not an HTTP function: ${JSON.stringify(annotations)}`);
+  return spec;
 }
 
 /** A claim of `key` (a Deployment named as its function) on `route`, made at `at` (an ISO time). */

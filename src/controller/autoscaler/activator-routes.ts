@@ -10,7 +10,7 @@
  */
 import type { V1Deployment, V1EndpointSlice } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { FunctionSpec } from '../../contract/function-spec.js';
+import { hasRoute, type FunctionSpec } from '../../contract/function-spec.js';
 import { parseActivatorStats, type ActivatorStats } from '../../contract/stats.js';
 import { applyObject, deleteIfExists, type Kube } from '../../kube/client.js';
 import { ownerOf } from '../plan.js';
@@ -217,7 +217,7 @@ export class ActivatorRoutes implements ActivatorView {
   /** Every Traefik replica lists every activator endpoint among the function service's servers. */
   private async confirm(spec: FunctionSpec, endpoints: readonly ActivatorEndpoint[]): Promise<boolean> {
     const api = this.options.traefikApi;
-    if (api === undefined) return false;
+    if (api === undefined || !hasRoute(spec)) return false;
     const slices = await this.options.kube.discovery.listNamespacedEndpointSlice({
       namespace: api.namespace,
       labelSelector: `${SERVICE_NAME_LABEL}=${api.service}`,

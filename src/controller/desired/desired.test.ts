@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { FunctionSpec } from '../../contract/function-spec.js';
-import { parseFunctionSpec } from '../../contract/parse.js';
+import type { RoutedFunctionSpec } from '../../contract/function-spec.js';
+import { routedFunctionSpec } from '../../testing/specs.js';
 import { functionUrl } from '../../contract/url.js';
 import {
   desiredIngressRoute,
@@ -13,14 +13,8 @@ import { desiredService } from './service.js';
 
 const owner = { name: 'hello', namespace: 'demo', uid: '6b1f3c1e-0000-4000-8000-000000000001' };
 
-function spec(annotations: Record<string, string> = {}, name = 'hello'): FunctionSpec {
-  const result = parseFunctionSpec({
-    annotations: { 'cloudbase.dev/function': 'true', 'cloudbase.dev/source': 'image', ...annotations },
-    name,
-    namespace: 'demo',
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.spec;
+function spec(annotations: Record<string, string> = {}, name = 'hello'): RoutedFunctionSpec {
+  return routedFunctionSpec(`demo/${name}`, annotations);
 }
 
 const ownedMetadata = (name: string) => ({

@@ -4,7 +4,7 @@ import { Middleware } from '@kubernetes-models/traefik/traefik.io/v1alpha1/Middl
 import { ServersTransport } from '@kubernetes-models/traefik/traefik.io/v1alpha1/ServersTransport';
 import { ActivatorHeader } from '../../contract/activator.js';
 import { Label, MANAGED_BY } from '../../contract/annotations.js';
-import type { FunctionSpec } from '../../contract/function-spec.js';
+import type { FunctionSpec, RoutedFunctionSpec } from '../../contract/function-spec.js';
 import { childMetadata, type FunctionOwner } from './owner.js';
 import { SERVICE_PORT } from './service.js';
 
@@ -13,7 +13,7 @@ import { SERVICE_PORT } from './service.js';
  * would also match `/helloworld`; the route is the path itself or anything below it.
  * https://doc.traefik.io/traefik/routing/routers/#path-pathprefix-and-pathregexp
  */
-export function routeRule(spec: FunctionSpec): string {
+export function routeRule(spec: RoutedFunctionSpec): string {
   const { pathPrefix, host } = spec.route;
   const path =
     pathPrefix === '/' ? 'PathPrefix(`/`)' : `(Path(\`${pathPrefix}\`) || PathPrefix(\`${pathPrefix}/\`))`;
@@ -25,7 +25,7 @@ export function routeRule(spec: FunctionSpec): string {
  * the first 10 bytes of the rule's sha256 in hex (Traefik v3.6 pkg/provider/kubernetes/crd makeServiceKey).
  * The controller reads its servers to confirm the activator is the route.
  */
-export function traefikServiceName(spec: FunctionSpec): string {
+export function traefikServiceName(spec: RoutedFunctionSpec): string {
   const hash = createHash('sha256').update(routeRule(spec)).digest('hex').slice(0, 20);
   return `${spec.namespace}-${spec.name}-${hash}@kubernetescrd`;
 }
@@ -35,7 +35,7 @@ export function stripPrefixName(spec: FunctionSpec): string {
 }
 
 /** Strips the route's prefix, so the handler sees paths relative to its route (`/hello/x` → `/x`). */
-export function desiredStripPrefix(spec: FunctionSpec, owner: FunctionOwner): Middleware | undefined {
+export function desiredStripPrefix(spec: RoutedFunctionSpec, owner: FunctionOwner): Middleware | undefined {
   if (spec.route.pathPrefix === '/') return undefined;
   const middleware = new Middleware({
     metadata: childMetadata(stripPrefixName(spec), spec, owner),
@@ -130,7 +130,7 @@ export function childNames(spec: FunctionSpec): string[] {
 }
 
 /** The IngressRoute that sends the function's entrypoint traffic to its Service; validated before use. */
-export function desiredIngressRoute(spec: FunctionSpec, owner: FunctionOwner): IngressRoute {
+export function desiredIngressRoute(spec: RoutedFunctionSpec, owner: FunctionOwner): IngressRoute {
   // Retry outermost, so each attempt gets the path before the prefix is stripped.
   const middlewares = [
     { name: retryName(spec) },

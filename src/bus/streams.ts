@@ -1,0 +1,159 @@
+/**
+ * The event bus's JetStream objects as Cloudbase wants them: the events stream, the dead-letter stream and
+ * one durable pull consumer per event function. The desired configurations are pure functions; `ensure*`
+ * create or update what differs, and nothing else touches JetStream's management API.
+ * https://docs.nats.io/nats-concepts/jetstream/streams, https://docs.nats.io/nats-concepts/jetstream/consumers
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import {
+  ackWaitMs,
+  consumerFilterSubjects,
+  consumerName,
+  DEAD_LETTER_STREAM,
+  DEAD_LETTER_SUBJECTS,
+  EVENTS_STREAM,
+  EVENTS_SUBJECTS,
+} from '../contract/event-bus.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../contract/runtime-env.js';
+import type { FunctionEvents, FunctionSpec } from '../contract/function-spec.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The events stream: interest retention (an event stays until every consumer whose filter it matches took
+ * it, so one event reaches several functions); a full stream refuses new events rather than dropping
+ * accepted ones (DiscardNew), and publishers are told; two minutes of deduplication by `Nats-Msg-Id`.
+ * https://docs.nats.io/nats-concepts/jetstream/streams#retentionpolicy
+ */
+export function eventsStreamConfig(replicas: number): Partial<StreamConfig> & { name: string } {
+  return {
+    name: EVENTS_STREAM,
+    description: 'Cloudbase: the events of every namespace (cloudbase.events.<namespace>.<type>)',
+    subjects: [EVENTS_SUBJECTS],
+    retention: RetentionPolicy.Interest,
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    num_replicas: replicas,
+    max_age: nanos(7 * DAY_MS),
+    max_bytes: 1024 ** 3,
+    duplicate_window: nanos(120_000),
+  };
+}
+
+/** Dead-lettered events, kept for two weeks (limits retention) to be read and re-published. */
+export function deadLetterStreamConfig(replicas: number): Partial<StreamConfig> & { name: string } {
+  return {
+    name: DEAD_LETTER_STREAM,
+    description:
+      'Cloudbase: events that event functions gave up on (cloudbase.deadletter.<namespace>.<function>)',
+    subjects: [DEAD_LETTER_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: replicas,
+    max_age: nanos(14 * DAY_MS),
+    max_bytes: 512 * 1024 ** 2,
+  };
+}
+
+/**
+ * An event function's consumer: its types in its namespace, explicit acks, redelivery after the ack wait
+ * (the handler's timeout and a grace) for an event whose pod died. No MaxDeliver: the runtime counts the
+ * attempts (runtime/events/delivery.ts) and dead-letters an event once they are spent, so an event whose
+ * dead-letter publish failed, or whose last attempt died with its pod, is offered again rather than left
+ * unacknowledged for good. Events published from its creation on (an interest stream holds older ones only
+ * for other functions). Ack-pending includes events waiting out a backoff delay, hence the generous bound.
+ */
+export function consumerConfig(
+  spec: Pick<FunctionSpec, 'namespace' | 'name' | 'timeoutMs' | 'scaling'>,
+  events: FunctionEvents,
+): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: consumerName(spec.namespace, spec.name),
+    description: `Cloudbase: event function ${spec.namespace}/${spec.name}`,
+    filter_subjects: consumerFilterSubjects(spec, events),
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(ackWaitMs(spec.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)),
+    max_deliver: -1,
+    max_ack_pending: Math.max(10_000, spec.scaling.maxScale * events.concurrency),
+    deliver_policy: DeliverPolicy.New,
+  };
+}
+
+/** Creates the stream, or updates it where its configuration differs. */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  desired: Partial<StreamConfig> & { name: string },
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const current = await jsm.streams.info(desired.name).catch(notFound);
+  if (current === undefined) {
+    await jsm.streams.add(desired);
+    return 'created';
+  }
+  if (isSubsetOf(desired, current.config)) return 'unchanged';
+  await jsm.streams.update(desired.name, { ...desired });
+  return 'updated';
+}
+
+/** Creates the consumer, or updates it where its configuration differs. */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  desired: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const current = await jsm.consumers.info(stream, desired.durable_name).catch(notFound);
+  if (current === undefined) {
+    await jsm.consumers.add(stream, desired);
+    return 'created';
+  }
+  if (isSubsetOf(desired, current.config)) return 'unchanged';
+  // The name and the deliver policy are fixed at creation; JetStream refuses an update that names them.
+  const changeable: Partial<ConsumerConfig> = { ...desired };
+  delete changeable.durable_name;
+  delete changeable.deliver_policy;
+  await jsm.consumers.update(stream, desired.durable_name, changeable);
+  return 'updated';
+}
+
+/** Deletes the consumer; false when there was none. */
+export async function deleteConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<boolean> {
+  const deleted = await jsm.consumers.delete(stream, name).catch(notFound);
+  return deleted === true;
+}
+
+/** The names of the stream's durable consumers. */
+export async function consumerNames(jsm: JetStreamManager, stream: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const info of jsm.consumers.list(stream)) names.push(info.name);
+  return names;
+}
+
+/** JetStream answers "not found" with an API error; undefined for that, rethrown for anything else. */
+function notFound(error: unknown): undefined {
+  if (
+    error instanceof JetStreamApiError &&
+    (error.code === JetStreamApiCodes.StreamNotFound || error.code === JetStreamApiCodes.ConsumerNotFound)
+  )
+    return undefined;
+  throw error;
+}
+
+/** Every desired field equals the server's (arrays element by element); the server adds defaults of its own. */
+function isSubsetOf(desired: object, current: object): boolean {
+  const actual = current as Record<string, unknown>;
+  return Object.entries(desired).every(
+    ([key, value]) => JSON.stringify(actual[key]) === JSON.stringify(value),
+  );
+}
