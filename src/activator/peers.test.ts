@@ -26,17 +26,30 @@ describe('closesAtOnce', () => {
   });
 
   it.each<[string, readonly string[], PeerRead, boolean]>([
-    // Readable pods: this pod's object is there, a graceful deletion, which drains whatever the peers.
+    // This pod (10.1.0.9) listed as deleting: a graceful deletion, which drains whatever the peers.
     [
       'a graceful deletion and a settled peer whose pod stays',
       ['10.1.0.2'],
+      { pods: [pod('10.1.0.9', true), pod('10.1.0.2')] },
+      false,
+    ],
+    // This pod's object gone while the token still reads: a force deletion.
+    [
+      'a force deletion read before the token went, and a settled peer whose pod stays',
+      ['10.1.0.2'],
       { pods: [pod('10.1.0.2')] },
+      true,
+    ],
+    [
+      'a force deletion and the settled peer being deleted too',
+      ['10.1.0.2'],
+      { pods: [pod('10.1.0.2', true)] },
       false,
     ],
     [
-      'a graceful deletion and a peer being deleted too',
+      'a force deletion and a settled peer whose pod is gone',
       ['10.1.0.2'],
-      { pods: [pod('10.1.0.2', true)] },
+      { pods: [pod('10.1.0.3')] },
       false,
     ],
     [
@@ -59,6 +72,6 @@ describe('closesAtOnce', () => {
     ],
     ['any other failed read', ['10.1.0.2'], { failed: 'other', readyIps: ['10.1.0.2'] }, false],
   ])('with %s says %s', (_case, settled, read, expected) => {
-    expect(closesAtOnce(settled, read)).toBe(expected);
+    expect(closesAtOnce(settled, read, '10.1.0.9')).toBe(expected);
   });
 });

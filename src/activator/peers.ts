@@ -49,17 +49,29 @@ export type PeerRead =
 
 /**
  * Whether this replica, shutting down, may close its listener at once and leave new requests to a peer:
- * only when it was force-deleted and a settled peer the EndpointSlice watch sees ready is there. A read
- * refused as unauthorized means this pod's object is gone, which only a force deletion does (a graceful
- * one keeps the object, and so its bound token, until the pod has stopped): the kubelet then kills the
- * process within its 2 s minimum grace, which a drain would not survive. A graceful deletion drains as the
- * runtime does: closing the listener resets the connections the kernel has accepted and Node not yet,
- * whose requests Traefik has already written and so cannot retry (a 502), while the grace period (70 s)
- * leaves room for every held request. Any other failed read drains too.
+ * only when it was force-deleted and a settled peer the EndpointSlice watch sees ready is there.
+ * A graceful deletion marks this pod's object deleting before the kubelet signals it, and keeps it (and so
+ * its bound token) until the pod has stopped: such a pod drains as the runtime does, since closing the
+ * listener resets the connections the kernel has accepted and Node not yet, whose requests Traefik has
+ * already written and so cannot retry (a 502), while the grace period (70 s) leaves room for every held
+ * request. A force deletion removes the object first: the read then no longer lists this pod as deleting,
+ * or is refused as unauthorized once the token goes with the object, and the kubelet kills the process
+ * within its 2 s minimum grace, which a drain would not survive. Any other failed read drains.
  * https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-token-volume
  */
-export function closesAtOnce(settled: readonly string[], read: PeerRead): boolean {
-  if ('pods' in read) return false;
+export function closesAtOnce(
+  settled: readonly string[],
+  read: PeerRead,
+  selfIp: string | undefined,
+): boolean {
+  if ('pods' in read) {
+    const self = read.pods.find((pod) => pod.status?.podIP === selfIp);
+    if (self?.metadata?.deletionTimestamp != null) return false;
+    const serving = read.pods
+      .filter((pod) => pod.metadata?.deletionTimestamp == null)
+      .map((pod) => pod.status?.podIP);
+    return settled.some((ip) => ip !== selfIp && serving.includes(ip));
+  }
   return read.failed === 'unauthorized' && settled.some((ip) => read.readyIps.includes(ip));
 }
 
@@ -118,7 +130,7 @@ export class ActivatorPeers {
           : 'cannot read the peer pods; draining',
       );
     }
-    return closesAtOnce(settled, read);
+    return closesAtOnce(settled, read, this.options.selfIp);
   }
 
   stop(): Promise<void> {

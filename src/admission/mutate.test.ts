@@ -29,7 +29,43 @@ const restricted = {
 
 const labels = { 'cloudbase.dev/function': 'hello', 'app.kubernetes.io/managed-by': 'cloudbase' };
 
+const EVENT_FUNCTION = {
+  'cloudbase.dev/trigger': 'event',
+  'cloudbase.dev/events': 'orders.*',
+  'cloudbase.dev/event-backoff': '1s,10s',
+  'cloudbase.dev/event-concurrency': '8',
+};
+
 describe('mutate', () => {
+  describe('when the function takes events', () => {
+    const config = { ...TEST_CONFIG, activatorUrl: 'http://10.96.0.20:9090', eventsUrl: 'nats://bus:4222' };
+    const admitted = (): V1PodSpec => {
+      const { response } = mutate(admissionRequest(minimalFunction(EVENT_FUNCTION)), config, { now: NOW });
+      const operations = decodePatch(response.patch) as jsonPatch.Operation[];
+      return jsonPatch.applyPatch(structuredClone(minimalFunction(EVENT_FUNCTION)), operations, true, false)
+        .newDocument.spec!.template.spec!;
+    };
+
+    it('tells the runtime to consume events, from where, and by which policy', () => {
+      const env = admitted().containers[0]!.env ?? [];
+      expect(
+        env.filter((e) => e.name.startsWith('CLOUDBASE_TRIGGER') || e.name.startsWith('CLOUDBASE_EVENTS_')),
+      ).toEqual([
+        { name: 'CLOUDBASE_TRIGGER', value: 'event' },
+        { name: 'CLOUDBASE_EVENTS_URL', value: 'nats://bus:4222' },
+        { name: 'CLOUDBASE_EVENTS_MAX_ATTEMPTS', value: '5' },
+        { name: 'CLOUDBASE_EVENTS_BACKOFF_MS', value: '1000,10000' },
+        { name: 'CLOUDBASE_EVENTS_CONCURRENCY', value: '8' },
+      ]);
+    });
+
+    it('gives it nothing to announce to the activator, which never holds its events', () => {
+      const podSpec = admitted();
+      expect(podSpec.containers[0]!.env?.map((e) => e.name)).not.toContain('CLOUDBASE_ACTIVATOR_URL');
+      expect(podSpec.volumes?.map((v) => v.name)).not.toContain('cloudbase-activator-token');
+    });
+  });
+
   describe('when Cloudbase runs an activator', () => {
     const config = { ...TEST_CONFIG, activatorUrl: 'http://10.96.0.20:9090' };
     const withActivator = (deployment: V1Deployment): V1Deployment => {

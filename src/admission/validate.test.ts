@@ -79,6 +79,18 @@ describe('validate', () => {
     );
   });
 
+  it('denies an event function when Cloudbase has no event bus, naming the flag and the way out', () => {
+    const request = admissionRequest(
+      mutated(minimalFunction({ 'cloudbase.dev/trigger': 'event', 'cloudbase.dev/events': 'a.b' })),
+    );
+    expect(validate(request).response.status?.message).toBe(
+      'cloudbase.dev/trigger=event needs the event bus, and this Cloudbase was installed without one (controller flag --events-url); use cloudbase.dev/trigger=http, or install Cloudbase with its event bus (README, "Event functions")',
+    );
+    expect(validate(request, undefined, new Date(), { eventsUrl: 'nats://bus:4222' }).decision).toBe(
+      'allowed',
+    );
+  });
+
   it('allows an image build when Cloudbase has a registry', () => {
     const request = admissionRequest(mutated(minimalFunction({ 'cloudbase.dev/build': 'image' })));
     expect(validate(request, undefined, new Date(), { registry: 'registry.test/f' }).decision).toBe(

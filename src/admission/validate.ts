@@ -2,6 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { FunctionSpec } from '../contract/function-spec.js';
 import { Annotation, StatusAnnotation } from '../contract/annotations.js';
 import { buildProblem } from '../contract/build.js';
+import { eventBusProblem } from '../contract/event-bus.js';
 import { formatErrors } from '../contract/parse.js';
 import { claimSubject, readClaim } from '../routing/claim.js';
 import { ownershipProblem } from '../routing/messages.js';
@@ -25,7 +26,7 @@ export function validate(
   request: AdmissionRequest,
   routes?: RouteOwnership,
   now: Date = new Date(),
-  installation: { registry?: string | undefined } = {},
+  installation: { registry?: string | undefined; eventsUrl?: string | undefined } = {},
 ): AdmissionOutcome {
   const { uid } = request;
   if (request.operation === 'DELETE' || request.operation === 'CONNECT') {
@@ -45,6 +46,8 @@ export function validate(
   const problems = deploymentProblems(request.object, spec);
   const build = buildProblem(spec, installation.registry);
   if (build !== undefined) problems.push(build);
+  const bus = eventBusProblem(spec, installation.eventsUrl);
+  if (bus !== undefined) problems.push(bus);
   const warnings = [...contract.warnings];
   const ownership = routes === undefined ? undefined : ownershipOf(request, spec, routes, now);
   if (ownership !== undefined) {

@@ -99,6 +99,15 @@ export function ackWaitMs(timeoutMs: number): number {
   return timeoutMs + 10_000;
 }
 
+/** Why an event function cannot be admitted, or undefined: it needs the event bus to consume from. */
+export function eventBusProblem(
+  spec: Pick<FunctionSpec, 'trigger'>,
+  eventsUrl: string | undefined,
+): string | undefined {
+  if (spec.trigger !== 'event' || eventsUrl !== undefined) return undefined;
+  return `cloudbase.dev/trigger=event needs the event bus, and this Cloudbase was installed without one (controller flag --events-url); use cloudbase.dev/trigger=http, or install Cloudbase with its event bus (README, "Event functions")`;
+}
+
 /** The delay before the redelivery that follows attempt `attempt` (1 = the first delivery). */
 export function backoffAfter(events: Pick<FunctionEvents, 'backoffMs'>, attempt: number): number {
   const delays = events.backoffMs;

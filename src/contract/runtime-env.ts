@@ -60,6 +60,19 @@ export const RuntimeEnv = {
   podIp: 'CLOUDBASE_POD_IP',
   /** This pod's UID, from the downward API (`metadata.uid`): `/readyz` answers it, so a prober knows whom it reached. */
   podUid: 'CLOUDBASE_POD_UID',
+  /** `http` (the default) or `event`: an event function's runtime consumes events instead of serving HTTP. */
+  trigger: 'CLOUDBASE_TRIGGER',
+  /**
+   * The event bus (`nats://host:port`, comma-separated for several), where an event function consumes its
+   * consumer `<namespace>_<function>` (contract/event-bus.ts). Event functions only.
+   */
+  eventsUrl: 'CLOUDBASE_EVENTS_URL',
+  /** `cloudbase.dev/event-max-attempts`: deliveries before the dead-letter queue. Event functions only. */
+  eventsMaxAttempts: 'CLOUDBASE_EVENTS_MAX_ATTEMPTS',
+  /** `cloudbase.dev/event-backoff` in milliseconds, comma-separated. Event functions only. */
+  eventsBackoffMs: 'CLOUDBASE_EVENTS_BACKOFF_MS',
+  /** `cloudbase.dev/event-concurrency`: events in flight in one pod. Event functions only. */
+  eventsConcurrency: 'CLOUDBASE_EVENTS_CONCURRENCY',
   /** The image build's output folder, where its steps leave the layers for the assembler (build Job only). */
   buildOut: 'CLOUDBASE_BUILD_OUT',
   /** What the dependencies layer sits on (base image, builder version): part of its key (build Job only). */

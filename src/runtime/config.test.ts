@@ -229,3 +229,36 @@ describe('CLOUDBASE_HANDLER, parsed by the contract', () => {
     });
   });
 });
+
+describe('an event function', () => {
+  const event = { CLOUDBASE_HANDLER: 'handler.js', CLOUDBASE_TRIGGER: 'event' };
+
+  it('reads where and how it consumes', () => {
+    const result = loadRuntimeConfig({
+      ...event,
+      CLOUDBASE_EVENTS_URL: 'nats://bus:4222',
+      CLOUDBASE_EVENTS_MAX_ATTEMPTS: '3',
+      CLOUDBASE_EVENTS_BACKOFF_MS: '0,250',
+      CLOUDBASE_EVENTS_CONCURRENCY: '4',
+    });
+    expect(result.ok && result.config.events).toEqual({
+      url: 'nats://bus:4222',
+      maxAttempts: 3,
+      backoffMs: [0, 250],
+      concurrency: 4,
+    });
+  });
+
+  it('says what is missing or wrong', () => {
+    const result = loadRuntimeConfig({ ...event, CLOUDBASE_EVENTS_BACKOFF_MS: '1s' });
+    expect(!result.ok && result.errors).toEqual([
+      "CLOUDBASE_EVENTS_URL is not set: expected the event bus's NATS URL, which an event function consumes from (the controller's --events-url)",
+      'CLOUDBASE_EVENTS_BACKOFF_MS="1s" is not valid: expected comma-separated whole numbers of milliseconds, e.g. 1000,5000,30000',
+    ]);
+  });
+
+  it('is absent for an HTTP function', () => {
+    const result = loadRuntimeConfig({ CLOUDBASE_HANDLER: 'handler.js' });
+    expect(result.ok && result.config.events).toBeUndefined();
+  });
+});

@@ -5,7 +5,12 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseHandler } from '../contract/fields.js';
-import { SIGNATURES, type FunctionHandler, type Signature } from '../contract/function-spec.js';
+import {
+  DEFAULT_EVENT_BACKOFF_MS,
+  DEFAULT_EVENT_CONCURRENCY,
+  DEFAULT_EVENT_MAX_ATTEMPTS,
+} from '../contract/event-bus.js';
+import { SIGNATURES, TRIGGERS, type FunctionHandler, type Signature } from '../contract/function-spec.js';
 import {
   DEFAULT_DRAIN_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -46,6 +51,17 @@ export interface RuntimeConfig {
   podUid?: string;
   /** Where and what to announce once ready (contract/announce.ts); absent without an activator. */
   announce?: AnnounceConfig;
+  /** Set for an event function (`CLOUDBASE_TRIGGER=event`): the runtime consumes events, serves no HTTP. */
+  events?: EventsConfig;
+}
+
+/** How an event function's runtime consumes (runtime/events/consumer.ts). */
+export interface EventsConfig {
+  /** NATS server URLs, comma-separated. */
+  url: string;
+  maxAttempts: number;
+  backoffMs: number[];
+  concurrency: number;
 }
 
 /** The runtime's announcement to the activator. */
@@ -111,6 +127,27 @@ export function loadRuntimeConfig(env: Env): ConfigResult {
   if (podUid !== '') config.podUid = podUid;
   const announce = readAnnounce(env, podUid, errors);
   if (announce !== undefined) config.announce = announce;
+  if (read(RuntimeEnv.trigger, parseTrigger, 'http') === 'event') {
+    const url = read(RuntimeEnv.eventsUrl, text, '');
+    if (url === '')
+      errors.push(
+        `${RuntimeEnv.eventsUrl} is not set: expected the event bus's NATS URL, which an event function consumes from (the controller's --events-url)`,
+      );
+    config.events = {
+      url,
+      maxAttempts: read(
+        RuntimeEnv.eventsMaxAttempts,
+        parseIntegerIn(1, 100, 'attempts'),
+        DEFAULT_EVENT_MAX_ATTEMPTS,
+      ),
+      backoffMs: read(RuntimeEnv.eventsBackoffMs, parseDelays, [...DEFAULT_EVENT_BACKOFF_MS]),
+      concurrency: read(
+        RuntimeEnv.eventsConcurrency,
+        parseIntegerIn(1, 1000, 'events'),
+        DEFAULT_EVENT_CONCURRENCY,
+      ),
+    };
+  }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }
 
@@ -177,6 +214,14 @@ function oneOf<T extends string>(values: readonly T[]): Parser<T> {
 }
 
 const parseSignature = oneOf(SIGNATURES);
+const parseTrigger = oneOf(TRIGGERS);
+
+const parseDelays: Parser<number[]> = (raw) => {
+  const delays = raw.split(',').map((item) => item.trim());
+  return delays.every((d) => /^\d+$/.test(d))
+    ? { value: delays.map(Number) }
+    : { expected: 'comma-separated whole numbers of milliseconds, e.g. 1000,5000,30000' };
+};
 const parseLogLevel = oneOf(LOG_LEVELS);
 
 const parseAbsolutePath: Parser<string> = (raw) =>

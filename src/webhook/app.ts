@@ -88,7 +88,10 @@ export function buildWebhookApp(options: WebhookAppOptions): FastifyInstance {
     ),
   );
   admit('validate', (review) =>
-    validate(review.request!, options.routeClaims, new Date(), { registry: options.injection.registry }),
+    validate(review.request!, options.routeClaims, new Date(), {
+      registry: options.injection.registry,
+      eventsUrl: options.injection.eventsUrl,
+    }),
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -17,6 +17,11 @@ export interface InjectionConfig {
    * build into images unless they say `cloudbase.dev/build: pod`.
    */
   registry?: string;
+  /**
+   * The event bus (`--events-url`, a NATS URL) event functions consume from; without one, event functions
+   * are refused (src/admission/validate.ts).
+   */
+  eventsUrl?: string;
 }
 
 /**

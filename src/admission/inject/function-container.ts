@@ -13,7 +13,7 @@ import {
   WEBHOOK_OWNED_ENV,
   configMapSourceValue,
 } from '../../contract/runtime-env.js';
-import { FUNCTION_RESOURCES } from './config.js';
+import { FUNCTION_RESOURCES, type InjectionConfig } from './config.js';
 import { INJECTED_VOLUMES, Injected } from './names.js';
 import { completeSecurityContext } from './security.js';
 import { reconcileOwned } from './owned.js';
@@ -31,8 +31,10 @@ export function completeFunctionContainer(
   layout: SourceLayout,
   podSpec: V1PodSpec,
   image: string | undefined,
-  activatorUrl: string | undefined,
+  config: Pick<InjectionConfig, 'activatorUrl' | 'eventsUrl'>,
 ): void {
+  // An event function is never routed, so never held by the activator: nothing to announce.
+  const activatorUrl = spec.trigger === 'event' ? undefined : config.activatorUrl;
   if (image !== undefined) container.image = image;
   // The API server may send null for an unset field: `== null` covers both.
   if (container.command == null && container.args == null) {
@@ -43,6 +45,7 @@ export function completeFunctionContainer(
   container.env = reconcileOwnedEnv(container.env, [
     ...functionEnv(spec, layout, httpPort, adminPort),
     ...announceEnv(activatorUrl),
+    ...eventEnv(spec, config.eventsUrl),
   ]);
   container.volumeMounts = reconcileOwned(
     container.volumeMounts,
@@ -107,6 +110,19 @@ function functionEnv(
     { name: RuntimeEnv.workspace, value: PodLayout.workspaceDir },
     ...mountedSource,
     ...(spec.timeoutMs === undefined ? [] : [{ name: RuntimeEnv.timeoutMs, value: String(spec.timeoutMs) }]),
+  ];
+}
+
+/** How an event function's runtime reaches its events and handles them; nothing for an HTTP function. */
+function eventEnv(spec: FunctionSpec, eventsUrl: string | undefined): V1EnvVar[] {
+  if (spec.events === undefined) return [];
+  return [
+    { name: RuntimeEnv.trigger, value: 'event' },
+    // Validation refuses an event function without a bus; an empty value makes the runtime say so too.
+    { name: RuntimeEnv.eventsUrl, value: eventsUrl ?? '' },
+    { name: RuntimeEnv.eventsMaxAttempts, value: String(spec.events.maxAttempts) },
+    { name: RuntimeEnv.eventsBackoffMs, value: spec.events.backoffMs.join(',') },
+    { name: RuntimeEnv.eventsConcurrency, value: String(spec.events.concurrency) },
   ];
 }
 

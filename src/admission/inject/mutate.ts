@@ -70,7 +70,8 @@ export function injectFunction(
   const podSpec: V1PodSpec = (template.spec ??= { containers: [] });
 
   const runtimeImage = built?.image ?? config.runtimeImages[spec.runtime];
-  const announces = config.activatorUrl !== undefined;
+  // An event function is never routed, so never held by the activator (function-container.ts).
+  const announces = config.activatorUrl !== undefined && spec.trigger !== 'event';
   podSpec.volumes = reconcileOwned(
     podSpec.volumes,
     desiredVolumes(runSpec, layout, announces),
@@ -84,7 +85,7 @@ export function injectFunction(
 
   const container = functionContainer(podSpec);
   const image = chooseImage(template.metadata, container, spec, runtimeImage);
-  completeFunctionContainer(container, runSpec, layout, podSpec, image, config.activatorUrl);
+  completeFunctionContainer(container, runSpec, layout, podSpec, image, config);
   completePodSpec(podSpec, runSpec, container);
   const annotations = (template.metadata.annotations ??= {});
   annotations[DEFAULT_CONTAINER_ANNOTATION] ??= Injected.functionContainer;
