@@ -37,6 +37,11 @@ export class PeerAges {
     for (const ip of current) if (!this.since.has(ip)) this.since.set(ip, now);
   }
 
+  /** How long each peer has been serving, in ms, for the log of a shutdown decision. */
+  ages(now: number): Record<string, number> {
+    return Object.fromEntries([...this.since].map(([ip, since]) => [ip, Math.round(now - since)]));
+  }
+
   /** The peers that have been serving for at least `ms`. */
   settled(ms: number, now: number): string[] {
     return [...this.since].filter(([, since]) => now - since >= ms).map(([ip]) => ip);
@@ -115,7 +120,13 @@ export class ActivatorPeers {
    */
   async closesAtOnce(ms: number): Promise<boolean> {
     const settled = this.ages.settled(ms, performance.now());
-    if (settled.length === 0) return false;
+    if (settled.length === 0) {
+      this.options.logger.info(
+        { peers: this.ages.ages(performance.now()) },
+        'no peer has been serving long enough to take over',
+      );
+      return false;
+    }
     const readyIps = activatorEndpoints(this.informer.list(), 'ready').map((peer) => peer.ip);
     let read: PeerRead;
     try {
@@ -130,7 +141,23 @@ export class ActivatorPeers {
           : 'cannot read the peer pods; draining',
       );
     }
-    return closesAtOnce(settled, read, this.options.selfIp);
+    const atOnce = closesAtOnce(settled, read, this.options.selfIp);
+    if (!atOnce)
+      this.options.logger.info(
+        {
+          settled,
+          selfIp: this.options.selfIp,
+          read:
+            'pods' in read
+              ? read.pods.map((pod) => ({
+                  ip: pod.status?.podIP,
+                  deleting: pod.metadata?.deletionTimestamp != null,
+                }))
+              : read,
+        },
+        'this pod is not force-deleted, or no settled peer serves: draining',
+      );
+    return atOnce;
   }
 
   stop(): Promise<void> {

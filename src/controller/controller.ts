@@ -32,6 +32,8 @@ import { CHILD_KINDS } from './plan.js';
 import { WorkQueue } from './queue.js';
 import { NotLeadingError, Reconciler } from './reconciler.js';
 import { FunctionBuilds } from './builds.js';
+import { EventConsumers } from './event-consumers.js';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { sourceUsers } from './sources.js';
 import type { BuildSettings } from '../builder/job.js';
 import { BuildLabel } from '../builder/labels.js';
@@ -59,6 +61,8 @@ export interface ControllerOptions {
     baseImages: Readonly<Record<Runtime, string>>;
     runtimeImages: Readonly<Record<Runtime, string>>;
   };
+  /** The event bus (`--events-url`): its streams, and a consumer for every event function. */
+  events?: { jsm: JetStreamManager; replicas: number };
 }
 
 /**
@@ -77,6 +81,7 @@ export class FunctionController {
   private readonly events: EventRecorder;
   private readonly autoscaler: Autoscaler;
   private readonly stats = createStatsReader();
+  private readonly consumers: EventConsumers | undefined;
   private workers: Promise<void>[] = [];
   private running: RunningCaches | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -88,6 +93,16 @@ export class FunctionController {
     });
     this.metrics = createControllerMetrics(options.registry);
     this.events = new EventRecorder(options.kube, options.identity, options.logger);
+    this.consumers =
+      options.events === undefined
+        ? undefined
+        : new EventConsumers({
+            ...options.events,
+            logger: options.logger.child({ component: 'event-consumers' }),
+            assertLeading: (what) => {
+              if (!this.elector.isLeader) throw new NotLeadingError(what);
+            },
+          });
     this.reconciler = new Reconciler({
       kube: options.kube,
       caches: this.caches,
@@ -96,6 +111,7 @@ export class FunctionController {
       logger: options.logger,
       isLeading: () => this.elector.isLeader,
       transports: new NamespaceTransports(options.kube, this.caches.transports, options.logger),
+      ...(this.consumers === undefined ? {} : { consumers: this.consumers }),
       ...(options.builds === undefined ||
       this.caches.jobs === undefined ||
       this.caches.buildPods === undefined
@@ -309,10 +325,25 @@ export class FunctionController {
     this.options.logger.info({ identity: this.options.identity }, 'not leading; workers stop');
   }
 
-  /** Enqueues every function the cache knows: repairs whatever an event missed. */
+  /**
+   * Enqueues every function the cache knows: repairs whatever an event missed; and removes the event
+   * consumers of functions deleted while no controller ran (only from synced caches, which list them all).
+   */
   private resyncAll(): void {
-    for (const deployment of this.caches.deployments.list()) this.queue.add(keyOf(deployment));
+    const deployments = this.caches.deployments.list();
+    for (const deployment of deployments) this.queue.add(keyOf(deployment));
     this.metrics.queueDepth.set(this.queue.depth);
+    if (this.consumers !== undefined && this.synced && this.elector.isLeader)
+      this.consumers
+        .sweep(() => this.caches.deployments.list().map(keyOf))
+        .catch((err: unknown) => {
+          if (err instanceof NotLeadingError) return;
+          this.metrics.errors.inc({ kind: 'reconcile' });
+          this.options.logger.warn(
+            { err },
+            'sweep of event consumers failed; tried again at the next resync',
+          );
+        });
   }
 
   private async work(generation: number): Promise<void> {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { applyObject, deleteIfExists, mergePatch, type Kube } from '../kube/client.js';
 import { parseFunctionSpec } from '../contract/parse.js';
 import type { FunctionBuilds } from './builds.js';
+import type { ConsumerIntent, EventConsumers } from './event-consumers.js';
 import type { ClaimTracker } from './claims.js';
 import type { EventRecorder } from './events.js';
 import type { NamespaceTransports } from './namespace-transports.js';
@@ -32,6 +33,8 @@ export interface ReconcilerDeps {
   transports: NamespaceTransports;
   /** Image builds, when Cloudbase has a registry. */
   builds?: FunctionBuilds;
+  /** Event functions' consumers, when Cloudbase has an event bus. */
+  consumers?: EventConsumers;
 }
 
 /** A write skipped because this replica is not (or no longer surely) the leader. */
@@ -60,6 +63,7 @@ export class Reconciler {
         .some((other) => other.metadata?.deletionTimestamp == null);
       if (!inUse) this.assertLeading(`clean-up of namespace ${namespace}`);
       await this.deps.transports.removeUnless(namespace, inUse);
+      await this.deps.consumers?.reconcile(namespace, name, { kind: 'none' });
       return undefined;
     }
     const claim = this.deps.claims.table.get(key);
@@ -80,14 +84,11 @@ export class Reconciler {
       await this.deps.transports.ensure(namespace);
     }
     await this.execute(deployment, plan);
-    if (this.deps.builds !== undefined) {
-      const parsed = parseFunctionSpec({
-        annotations: deployment.metadata?.annotations,
-        name,
-        namespace,
-      });
-      if (parsed.ok) await this.deps.builds.reconcile(deployment, parsed.spec);
-    }
+    const { builds, consumers } = this.deps;
+    if (builds === undefined && consumers === undefined) return plan;
+    const parsed = parseFunctionSpec({ annotations: deployment.metadata?.annotations, name, namespace });
+    if (parsed.ok) await builds?.reconcile(deployment, parsed.spec);
+    await consumers?.reconcile(namespace, name, consumerIntent(parsed));
     return plan;
   }
 
@@ -167,6 +168,13 @@ export class Reconciler {
     await deleteIfExists(kube, { apiVersion: CHILD_API_VERSIONS[kind], kind, metadata: { name, namespace } });
     logger.info({ ...context, kind, child: name }, 'child deleted');
   }
+}
+
+/** What a function's annotations say about its event consumer. */
+export function consumerIntent(parsed: ReturnType<typeof parseFunctionSpec>): ConsumerIntent {
+  if (!parsed.ok) return { kind: 'unknown' };
+  const { events } = parsed.spec;
+  return events === undefined ? { kind: 'none' } : { kind: 'event', spec: { ...parsed.spec, events } };
 }
 
 /**

@@ -28,6 +28,9 @@ import {
 import type { FunctionEvents, Signature } from '../contract/function-spec.js';
 import { publish, startEventConsumer, type RunningConsumer } from '../runtime/events/consumer.js';
 import { createEventMetrics, type EventMetrics } from '../runtime/events/metrics.js';
+import type { EventsConfig, RuntimeConfig } from '../runtime/config.js';
+import { startEventRuntime } from '../runtime/event-server.js';
+import { createRuntimeMetrics } from '../runtime/http/metrics.js';
 import { ADAPTERS } from '../runtime/signatures/index.js';
 import { eventually } from '../testing/cluster.js';
 import { startNatsServer, type LocalNatsServer } from '../testing/nats-server.js';
@@ -362,5 +365,77 @@ describe('event functions on a real JetStream', () => {
     expect(byFirst).toBeGreaterThan(0);
     expect(byFirst).toBeLessThan(60);
     expect([...handled].sort()).toEqual([...ids].sort());
+  });
+});
+
+describe('the runtime of an event function', () => {
+  const config = (namespace: string, functionName: string): RuntimeConfig & { events: EventsConfig } => ({
+    workspace: '/nonexistent',
+    handler: { modulePath: 'index.js' },
+    signature: 'fetch',
+    port: 0,
+    adminPort: 0,
+    functionName,
+    namespace,
+    runtime: 'nodejs22',
+    timeoutMs: 5_000,
+    maxBodyBytes: 1024,
+    logLevel: 'silent',
+    drainMs: 0,
+    events: { url: server.url, maxAttempts: 3, backoffMs: [100], concurrency: 4 },
+  });
+  const readyz = async (adminUrl: string): Promise<string> => {
+    const response = await fetch(`${adminUrl}/readyz`);
+    return `${response.status} ${await response.text()}`;
+  };
+
+  it('is ready only once its consumer exists, consumes through the adapter, and on shutdown stops with nothing left unacked', async () => {
+    const seen: unknown[] = [];
+    const handler = ADAPTERS.fetch(
+      async (request: Request) => {
+        seen.push(await request.json());
+        return new Response(null, { status: 204 });
+      },
+      {
+        name: 'audit',
+        namespace: 'gamma',
+        runtime: 'nodejs22',
+        timeoutMs: 5_000,
+        memoryLimitBytes: undefined,
+      },
+    );
+    const runtime = await startEventRuntime(config('gamma', 'audit'), {
+      logger,
+      metrics: createRuntimeMetrics(),
+      host: '127.0.0.1',
+      load: async () => handler,
+    });
+    // No consumer yet (the controller has not made it): the pod is not ready, and says why.
+    await eventually('the runtime to try pulling', async () =>
+      (await readyz(runtime.adminUrl)).startsWith('503') ? true : undefined,
+    );
+    expect(await readyz(runtime.adminUrl)).toMatch(
+      /^503 .*waiting for consumer gamma_audit on the event bus/,
+    );
+    const spec = {
+      namespace: 'gamma',
+      name: 'audit',
+      timeoutMs: 5_000,
+      scaling: { minScale: 0, maxScale: 1 },
+    };
+    await ensureConsumer(
+      jsm,
+      EVENTS_STREAM,
+      consumerConfig(spec as never, { types: ['audit.*'], maxAttempts: 3, backoffMs: [100], concurrency: 4 }),
+    );
+    expect(await runtime.ready).toBe(consumerName('gamma', 'audit'));
+    expect(await readyz(runtime.adminUrl)).toMatch(/^200/);
+    await Promise.all(Array.from({ length: 20 }, (_, n) => send('gamma', 'audit.logged', { n })));
+    await settled('gamma', 'audit');
+    expect(seen.map((data) => (data as { n: number }).n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, n) => n),
+    );
+    expect(await runtime.shutdown()).toBe(true);
+    await expect(fetch(`${runtime.adminUrl}/readyz`)).rejects.toThrow();
   });
 });

@@ -10,6 +10,7 @@ import { loadUserExport } from './loader.js';
 import { assertMountedSourceNeedsNoBuild } from './mounted-source.js';
 import { createLogger } from './logger.js';
 import type { FunctionHandler, FunctionInfo } from './model.js';
+import { startEventRuntime } from './event-server.js';
 import { startRuntime } from './server.js';
 import { ADAPTERS } from './signatures/index.js';
 import { writeTerminationMessage } from '../workspace/failure.js';
@@ -59,14 +60,15 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<number> {
   guardProcess(logger);
   const metrics = createRuntimeMetrics();
   const memoryLimitBytes = await readMemoryLimit();
-  const runtime = await startRuntime(config, {
-    logger,
-    metrics,
-    load: async () => {
-      await assertMountedSourceNeedsNoBuild(env, config.workspace);
-      return loadFunction(config, memoryLimitBytes, logger);
-    },
-  });
+  const load = async (): Promise<FunctionHandler> => {
+    await assertMountedSourceNeedsNoBuild(env, config.workspace);
+    return loadFunction(config, memoryLimitBytes, logger);
+  };
+  const { events } = config;
+  const runtime =
+    events === undefined
+      ? await startRuntime(config, { logger, metrics, load })
+      : await startEventRuntime({ ...config, events }, { logger, metrics, load });
   try {
     await runtime.ready;
   } catch (err) {

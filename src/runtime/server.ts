@@ -41,7 +41,10 @@ export interface RuntimeDeps {
 export interface RunningRuntime {
   /** `http://host:port` of the admin server, listening already. */
   adminUrl: string;
-  /** Resolves with the function server's URL once it listens and is ready; rejects if loading failed. */
+  /**
+   * Resolves once ready with the function server's URL (an event function: its consumer's name); rejects if
+   * loading failed.
+   */
   ready: Promise<string>;
   /**
    * Drains (not ready, still serving, every answer `Connection: close`) for config.drainMs if the function was
@@ -51,8 +54,12 @@ export interface RunningRuntime {
   shutdown(): Promise<boolean>;
 }
 
-type Phase =
-  { phase: 'loading' } | { phase: 'ready' } | { phase: 'failed'; error: string } | { phase: 'draining' };
+/** Where the runtime is; `loading` may say what it waits for once the function has loaded. */
+export type Phase =
+  | { phase: 'loading'; waitingFor?: string }
+  | { phase: 'ready' }
+  | { phase: 'failed'; error: string }
+  | { phase: 'draining' };
 
 /** Starts the admin server, then loads the function and starts the function server. */
 export async function startRuntime(config: RuntimeConfig, deps: RuntimeDeps): Promise<RunningRuntime> {
@@ -141,12 +148,12 @@ export function inFlightGraceMs(timeoutMs: number, drainMs: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function readinessOf(state: Phase, config: RuntimeConfig): Readiness {
+export function readinessOf(state: Phase, config: RuntimeConfig): Readiness {
   switch (state.phase) {
     case 'ready':
       return { ready: true, reason: 'ready' };
     case 'loading':
-      return { ready: false, reason: `loading ${config.handler.modulePath}` };
+      return { ready: false, reason: state.waitingFor ?? `loading ${config.handler.modulePath}` };
     case 'failed':
       return { ready: false, reason: `failed to load the function: ${state.error}` };
     case 'draining':
@@ -154,7 +161,7 @@ function readinessOf(state: Phase, config: RuntimeConfig): Readiness {
   }
 }
 
-async function listen(server: Server, host: string, port: number): Promise<string> {
+export async function listen(server: Server, host: string, port: number): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, () => {
@@ -180,7 +187,7 @@ function setSocketTimeouts(server: Server): void {
  * Stops accepting and resolves once every connection has ended. Idle keep-alive connections are closed
  * at once; busy ones end after their answer, which says `connection: close` (see function-server.ts).
  */
-function close(server: Server): Promise<void> {
+export function close(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   return closed;

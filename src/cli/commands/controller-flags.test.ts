@@ -129,6 +129,32 @@ describe('parseControllerFlags', () => {
     expect(() => parseControllerFlags(argv, inCluster)).toThrow(message);
   });
 
+  it('--events-url: the bus the controller keeps consumers on, told to the webhook too; no bus without it', () => {
+    const flags = parseControllerFlags(
+      [
+        '--manage-certificates',
+        '--events-url',
+        'nats://nats-0.nats:4222, nats://nats-1.nats:4222',
+        '--events-replicas',
+        '3',
+      ],
+      inCluster,
+    );
+    expect(flags.events).toEqual({ url: 'nats://nats-0.nats:4222,nats://nats-1.nats:4222', replicas: 3 });
+    expect(flags.webhook?.injection.eventsUrl).toBe('nats://nats-0.nats:4222,nats://nats-1.nats:4222');
+    const none = parseControllerFlags(['--manage-certificates'], inCluster);
+    expect([none.events, none.webhook?.injection.eventsUrl]).toEqual([undefined, undefined]);
+  });
+
+  it.each([
+    [['--events-url', 'http://nats:4222'], /"http:\/\/nats:4222" is not a NATS server URL/],
+    [['--events-url', 'nats://a:4222,'], /"" is not a NATS server URL/],
+    [['--events-replicas', '3'], /give --events-url too/],
+    [['--events-url', 'nats://a:4222', '--events-replicas', '7'], /events-replicas/],
+  ])('refuses the events flags %j, saying why', (argv, message) => {
+    expect(() => parseControllerFlags(argv, inCluster)).toThrow(message);
+  });
+
   it('--build-base-image: builds of that runtime go on that image, the others on the runtime image', () => {
     const flags = parseControllerFlags(
       [

@@ -20,7 +20,7 @@ export const controllerUsage =
   '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0] [--autoscaler on|off] ' +
   '[--activator-service cloudbase-system/cloudbase-activator --traefik-api traefik/traefik:metrics] ' +
   '[--registry HOST[:PORT][/PREFIX] [--registry-insecure] [--assembler-image IMAGE] [--build-deadline-seconds 600] ' +
-  '[--build-keep-images 3] [--build-base-image RUNTIME=IMAGE]...]';
+  '[--build-keep-images 3] [--build-base-image RUNTIME=IMAGE]...] [--events-url nats://HOST:PORT[,...] [--events-replicas 1]]';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -62,6 +62,11 @@ export interface ControllerFlags {
    * copy in a registry the build pods reach is named (the local cluster's are only in containerd).
    */
   buildBaseImages: Record<Runtime, string>;
+  /**
+   * `--events-url`: the event bus (NATS with JetStream) event functions consume from; the controller keeps
+   * its streams (replicated on `--events-replicas` servers) and every event function's consumer.
+   */
+  events?: { url: string; replicas: number };
 }
 
 /** The assembler a release ships: crane from go-containerregistry and a shell (cluster/lib/images.sh builds it). */
@@ -100,6 +105,8 @@ function controllerOptions(env: NodeJS.ProcessEnv) {
     'build-deadline-seconds': { type: 'string', default: '600' },
     'build-keep-images': { type: 'string', default: '3' },
     'build-base-image': { type: 'string', multiple: true, default: [] as string[] },
+    'events-url': { type: 'string' },
+    'events-replicas': { type: 'string', default: '1' },
     ...CLIENT_CA_OPTION,
   } as const;
 }
@@ -133,6 +140,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
     ...values['runtime-image'],
   ];
   const builds = buildFlags(values);
+  const events = eventsFlags(values['events-url'], values['events-replicas']);
   const runtimeImages = runtimeImagesFrom(runtimeImageAssignments);
   return {
     kubeconfig: values.kubeconfig,
@@ -153,6 +161,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
             injection: {
               runtimeImages,
               ...(builds === undefined ? {} : { registry: builds.registry }),
+              ...(events === undefined ? {} : { eventsUrl: events.url }),
             },
             clientCaFile: clientCaFlag(values['client-ca']),
           },
@@ -160,6 +169,7 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
     autoscaler: onOff('autoscaler', values.autoscaler),
     ...activatorFlags(values['activator-service'], values['traefik-api']),
     ...(builds === undefined ? {} : { builds }),
+    ...(events === undefined ? {} : { events }),
     runtimeImages,
     buildBaseImages: runtimeImagesFrom(values['build-base-image'], runtimeImages, '--build-base-image'),
   };
@@ -188,6 +198,37 @@ function buildFlags(values: {
       `--assembler-image ${JSON.stringify(values['assembler-image'])}: expected an image reference`,
     );
   return { registry, insecure: values['registry-insecure'], assemblerImage, deadlineSeconds, keepImages };
+}
+
+/**
+ * `--events-url` (NATS server URLs, comma-separated, as the NATS clients take them) and its stream
+ * replication; `--events-replicas` alone says nothing and is refused.
+ * https://docs.nats.io/running-a-nats-service/clients#nats-url
+ */
+function eventsFlags(
+  url: string | undefined,
+  replicas: string,
+): { url: string; replicas: number } | undefined {
+  const count = integerFlag('events-replicas', replicas, 1, 5);
+  if (url === undefined) {
+    if (replicas !== '1')
+      throw new UsageError('--events-replicas says how to keep the streams: give --events-url too');
+    return undefined;
+  }
+  const servers = url.split(',').map((server) => server.trim());
+  for (const server of servers) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(server);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || !['nats:', 'tls:'].includes(parsed.protocol) || parsed.hostname === '')
+      throw new UsageError(
+        `--events-url ${JSON.stringify(url)}: ${JSON.stringify(server)} is not a NATS server URL (nats://HOST:PORT or tls://HOST:PORT, comma-separated)`,
+      );
+  }
+  return { url: servers.join(','), replicas: count };
 }
 
 function onOff(name: string, value: string): boolean {

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { FunctionController } from '../../controller/controller.js';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connectBus } from '../../bus/connect.js';
+import { FunctionController, type ControllerOptions } from '../../controller/controller.js';
 import { startMetricsServer } from '../../controller/metrics-server.js';
 import type { ServiceRef } from '../../controller/informers.js';
 import { connect, describeApiError, readConfigMapKeys, serviceUrl, type Kube } from '../../kube/client.js';
@@ -8,7 +10,7 @@ import { createLogger } from '../../log.js';
 import { manageCertificates } from '../../webhook/managed-certificates.js';
 import { startWebhookServer } from '../../webhook/server.js';
 import { shutdownSignal, type Command } from '../command.js';
-import { controllerUsage as usage, parseControllerFlags } from './controller-flags.js';
+import { controllerUsage as usage, parseControllerFlags, type ControllerFlags } from './controller-flags.js';
 
 /** How long admission waits to read a source ConfigMap before it chooses the build init container. */
 const CONFIGMAP_READ_TIMEOUT_MS = 1500;
@@ -44,28 +46,19 @@ export const controllerCommand: Command = {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const kube = connect(flags.kubeconfig);
-    const controller = new FunctionController({
-      kube,
-      logger,
-      registry,
-      leaseNamespace: flags.leaseNamespace,
-      leaseName: flags.leaseName,
-      identity: flags.identity,
-      workers: flags.workers,
-      resyncMs: flags.resyncSeconds * 1000,
-      autoscaler: flags.autoscaler,
-      ...(flags.activatorService === undefined ? {} : { activatorService: flags.activatorService }),
-      ...(flags.traefikApi === undefined ? {} : { traefikApi: flags.traefikApi }),
-      ...(flags.builds === undefined
-        ? {}
-        : {
-            builds: {
-              settings: flags.builds,
-              baseImages: flags.buildBaseImages,
-              runtimeImages: flags.runtimeImages,
-            },
-          }),
-    });
+    // The bus is needed from the first reconcile of an event function: unreachable at start, the process
+    // exits naming it, and its pod restarts with the kubelet's backoff.
+    const bus =
+      flags.events === undefined
+        ? undefined
+        : await connectBus({
+            servers: flags.events.url,
+            name: `cloudbase-controller ${flags.identity}`,
+            logger,
+          });
+    const controller = new FunctionController(
+      controllerOptions(flags, kube, logger, registry, bus && (await jetstreamManager(bus))),
+    );
     let synced = false;
     let stopping = false;
     const metrics = await startMetricsServer({
@@ -124,7 +117,43 @@ export const controllerCommand: Command = {
     await webhook?.close();
     await certificates?.stop();
     await controller.stop();
+    await bus?.drain();
     await metrics.close();
     return 0;
   },
 };
+
+/** What the controller is given, from its flags and the connections made. */
+function controllerOptions(
+  flags: ControllerFlags,
+  kube: Kube,
+  logger: Logger,
+  registry: Registry,
+  jsm: JetStreamManager | undefined,
+): ControllerOptions {
+  return {
+    kube,
+    logger,
+    registry,
+    leaseNamespace: flags.leaseNamespace,
+    leaseName: flags.leaseName,
+    identity: flags.identity,
+    workers: flags.workers,
+    resyncMs: flags.resyncSeconds * 1000,
+    autoscaler: flags.autoscaler,
+    ...(flags.activatorService === undefined ? {} : { activatorService: flags.activatorService }),
+    ...(flags.traefikApi === undefined ? {} : { traefikApi: flags.traefikApi }),
+    ...(flags.builds === undefined
+      ? {}
+      : {
+          builds: {
+            settings: flags.builds,
+            baseImages: flags.buildBaseImages,
+            runtimeImages: flags.runtimeImages,
+          },
+        }),
+    ...(jsm === undefined || flags.events === undefined
+      ? {}
+      : { events: { jsm, replicas: flags.events.replicas } }),
+  };
+}

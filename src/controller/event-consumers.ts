@@ -1,0 +1,110 @@
+/**
+ * The leading controller's part of the event bus: the events and dead-letter streams, and one durable pull
+ * consumer per event function, made to match its annotations (filter, ack wait, bounds) and deleted when
+ * the function is deleted or becomes an HTTP function. A sweep deletes the consumers of functions that
+ * went while no controller ran. Only Cloudbase writes to these streams' consumers.
+ * https://docs.nats.io/nats-concepts/jetstream/consumers#durable-consumers
+ */
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import {
+  consumerConfig,
+  consumerNames,
+  deadLetterStreamConfig,
+  deleteConsumer,
+  ensureConsumer,
+  ensureStream,
+  eventsStreamConfig,
+} from '../bus/streams.js';
+import { consumerName, EVENTS_STREAM } from '../contract/event-bus.js';
+import type { FunctionSpec } from '../contract/function-spec.js';
+
+export interface EventConsumersOptions {
+  jsm: JetStreamManager;
+  /** Servers each stream is replicated on (`--events-replicas`); at most the bus's server count. */
+  replicas: number;
+  logger: Logger;
+  /** Throws unless this replica leads, right before every write. */
+  assertLeading: (what: string) => void;
+}
+
+/** What a function's reconcile says about its consumer. */
+export type ConsumerIntent =
+  /** An event function: its consumer as the spec says. */
+  | { kind: 'event'; spec: FunctionSpec & { events: NonNullable<FunctionSpec['events']> } }
+  /** Deleted, or an HTTP function: no consumer. */
+  | { kind: 'none' }
+  /** Annotations that do not parse (the webhooks were bypassed): its consumer, if any, is left alone. */
+  | { kind: 'unknown' };
+
+export class EventConsumers {
+  private streams: Promise<void> | undefined;
+
+  constructor(private readonly options: EventConsumersOptions) {}
+
+  /** Makes the consumer of `namespace/name` what `intent` says; logs and returns what changed. */
+  async reconcile(namespace: string, name: string, intent: ConsumerIntent): Promise<string> {
+    const { jsm, logger } = this.options;
+    const consumer = consumerName(namespace, name);
+    if (intent.kind === 'unknown') return 'unchanged';
+    await this.ensureStreams();
+    this.options.assertLeading(`the event consumer of ${namespace}/${name}`);
+    if (intent.kind === 'none') {
+      const deleted = await deleteConsumer(jsm, EVENTS_STREAM, consumer);
+      if (deleted) logger.info({ namespace, name, consumer }, 'event consumer deleted');
+      return deleted ? 'deleted' : 'unchanged';
+    }
+    const outcome = await ensureConsumer(jsm, EVENTS_STREAM, consumerConfig(intent.spec, intent.spec.events));
+    if (outcome !== 'unchanged')
+      logger.info(
+        { namespace, name, consumer, types: intent.spec.events.types },
+        `event consumer ${outcome}`,
+      );
+    return outcome;
+  }
+
+  /**
+   * Deletes every consumer on the events stream that no function `functions()` names (`namespace/name`,
+   * every Deployment the synced cache holds) could own; returns the deleted names. The functions are read
+   * after the consumers: a consumer is created only once its Deployment is in the cache, so one created
+   * during the sweep is never taken for a stale one.
+   */
+  async sweep(functions: () => Iterable<string>): Promise<string[]> {
+    const { jsm, logger } = this.options;
+    await this.ensureStreams();
+    const existing = await consumerNames(jsm, EVENTS_STREAM);
+    const owned = new Set<string>();
+    for (const key of functions()) {
+      const [namespace = '', name = ''] = key.split('/');
+      owned.add(consumerName(namespace, name));
+    }
+    const deleted: string[] = [];
+    for (const consumer of existing) {
+      if (owned.has(consumer)) continue;
+      this.options.assertLeading(`the sweep of event consumer ${consumer}`);
+      if (await deleteConsumer(jsm, EVENTS_STREAM, consumer)) deleted.push(consumer);
+    }
+    if (deleted.length > 0)
+      logger.info({ consumers: deleted }, 'event consumers of deleted functions removed');
+    return deleted;
+  }
+
+  /** The streams, created or brought to their configuration once per process (again after a failure). */
+  private ensureStreams(): Promise<void> {
+    this.streams ??= (async () => {
+      this.options.assertLeading('the event streams');
+      for (const desired of [
+        eventsStreamConfig(this.options.replicas),
+        deadLetterStreamConfig(this.options.replicas),
+      ]) {
+        const outcome = await ensureStream(this.options.jsm, desired);
+        if (outcome !== 'unchanged')
+          this.options.logger.info({ stream: desired.name }, `event stream ${outcome}`);
+      }
+    })().catch((error: unknown) => {
+      this.streams = undefined;
+      throw error;
+    });
+    return this.streams;
+  }
+}

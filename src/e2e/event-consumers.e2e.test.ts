@@ -1,0 +1,131 @@
+/**
+ * The controller's consumers against a real NATS server with JetStream (the binary the cluster scripts
+ * build): the streams made once, each event function's consumer created from its annotations, updated
+ * when they change, deleted with the function or when it becomes an HTTP function, left alone when its
+ * annotations do not parse, and swept when no Deployment could own it. Read back from JetStream itself.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import pino from 'pino';
+import { connectBus } from '../bus/connect.js';
+import { consumerNames } from '../bus/streams.js';
+import { DEAD_LETTER_STREAM, EVENTS_STREAM } from '../contract/event-bus.js';
+import { parseFunctionSpec } from '../contract/parse.js';
+import { EventConsumers } from '../controller/event-consumers.js';
+import { consumerIntent } from '../controller/reconciler.js';
+import { startNatsServer, type LocalNatsServer } from '../testing/nats-server.js';
+
+const logger = pino({ level: 'silent' });
+let server: LocalNatsServer;
+let connection: NatsConnection;
+let jsm: JetStreamManager;
+let leading = true;
+let consumers: EventConsumers;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  connection = await connectBus({ servers: server.url, name: 'event-consumers-e2e', logger });
+  jsm = await jetstreamManager(connection);
+  consumers = new EventConsumers({
+    jsm,
+    replicas: 1,
+    logger,
+    assertLeading: (what) => {
+      if (!leading) throw new Error(`not leading: ${what}`);
+    },
+  });
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await server?.stop();
+});
+
+/** What the reconcile of `namespace/name` with these annotations says about its consumer. */
+function intentOf(namespace: string, name: string, annotations: Record<string, string>) {
+  return consumerIntent(
+    parseFunctionSpec({
+      annotations: { 'cloudbase.dev/function': 'true', 'cloudbase.dev/source': 'image', ...annotations },
+      name,
+      namespace,
+    }),
+  );
+}
+
+const eventAnnotations = (types: string) => ({
+  'cloudbase.dev/trigger': 'event',
+  'cloudbase.dev/events': types,
+});
+
+describe('the event consumers the controller keeps', () => {
+  it('makes the streams and an event function its consumer, filtered to its types in its namespace', async () => {
+    expect(
+      await consumers.reconcile(
+        'shop',
+        'billing',
+        intentOf('shop', 'billing', eventAnnotations('orders.*, refunds.issued')),
+      ),
+    ).toBe('created');
+    expect((await jsm.streams.info(EVENTS_STREAM)).config.num_replicas).toBe(1);
+    expect((await jsm.streams.info(DEAD_LETTER_STREAM)).config.subjects).toEqual(['cloudbase.deadletter.>']);
+    const info = await jsm.consumers.info(EVENTS_STREAM, 'shop_billing');
+    expect(info.config.filter_subjects).toEqual([
+      'cloudbase.events.shop.orders.*',
+      'cloudbase.events.shop.refunds.issued',
+    ]);
+    expect(info.config.max_deliver).toBe(-1);
+    expect(
+      await consumers.reconcile(
+        'shop',
+        'billing',
+        intentOf('shop', 'billing', eventAnnotations('orders.*, refunds.issued')),
+      ),
+    ).toBe('unchanged');
+  });
+
+  it('updates the consumer when its types or timeout change', async () => {
+    const intent = intentOf('shop', 'billing', {
+      ...eventAnnotations('orders.paid'),
+      'cloudbase.dev/timeout': '60s',
+    });
+    expect(await consumers.reconcile('shop', 'billing', intent)).toBe('updated');
+    const info = await jsm.consumers.info(EVENTS_STREAM, 'shop_billing');
+    expect(info.config.filter_subjects).toEqual(['cloudbase.events.shop.orders.paid']);
+    expect(info.config.ack_wait).toBe(70_000_000_000);
+  });
+
+  it('leaves the consumer alone when the annotations do not parse, and deletes it once the function is HTTP', async () => {
+    const broken = intentOf('shop', 'billing', {
+      ...eventAnnotations('orders.paid'),
+      'cloudbase.dev/event-max-attempts': 'many',
+    });
+    expect(broken).toEqual({ kind: 'unknown' });
+    expect(await consumers.reconcile('shop', 'billing', broken)).toBe('unchanged');
+    expect(await consumerNames(jsm, EVENTS_STREAM)).toContain('shop_billing');
+    expect(await consumers.reconcile('shop', 'billing', intentOf('shop', 'billing', {}))).toBe('deleted');
+    expect(await consumerNames(jsm, EVENTS_STREAM)).not.toContain('shop_billing');
+    expect(await consumers.reconcile('shop', 'billing', { kind: 'none' })).toBe('unchanged');
+  });
+
+  it('writes nothing when not leading', async () => {
+    leading = false;
+    try {
+      await expect(
+        consumers.reconcile('shop', 'audit', intentOf('shop', 'audit', eventAnnotations('a.b'))),
+      ).rejects.toThrow(/not leading: the event consumer of shop\/audit/);
+    } finally {
+      leading = true;
+    }
+    expect(await consumerNames(jsm, EVENTS_STREAM)).not.toContain('shop_audit');
+  });
+
+  it('sweeps the consumers no Deployment owns, and keeps the rest', async () => {
+    for (const name of ['kept', 'gone'])
+      await consumers.reconcile('sweep', name, intentOf('sweep', name, eventAnnotations('x.y')));
+    expect(await consumers.sweep(() => ['sweep/kept', 'other/unrelated'])).toEqual(['sweep_gone']);
+    expect((await consumerNames(jsm, EVENTS_STREAM)).filter((name) => name.startsWith('sweep_'))).toEqual([
+      'sweep_kept',
+    ]);
+  });
+});
