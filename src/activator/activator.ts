@@ -114,16 +114,7 @@ export async function startActivator(options: ActivatorOptions): Promise<Running
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     draining = true;
-    // Force-deleted, the kubelet kills this process within 2 s: closing the listener at once makes each new
-    // connection here refused, which Traefik's retry middleware (every function route has one) sends to a
-    // peer the proxies have known for a while, before any byte of the request went out. Otherwise keep
-    // serving until the endpoint change has reached the proxies, as the runtime does (peers.ts closesAtOnce).
-    if ((await peers?.closesAtOnce(SETTLED_PEER_MS)) ?? false) {
-      logger.info('closing at once: force-deleted, and a settled peer takes new requests');
-    } else {
-      logger.info({ drainMs: options.drainMs }, 'draining: serving while proxies catch up');
-      await new Promise((resolve) => setTimeout(resolve, options.drainMs));
-    }
+    await closeOrDrain(peers, options.drainMs, logger);
     await new Promise<void>((resolve) => {
       functionServer.close(() => resolve());
       functionServer.closeIdleConnections();
@@ -134,6 +125,28 @@ export async function startActivator(options: ActivatorOptions): Promise<Running
     logger.info('activator shut down');
   };
   return { url, adminUrl, synced, shutdown: () => (stopping ??= stop()) };
+}
+
+/**
+ * Force-deleted, the kubelet kills this process within 2 s: closing the listener at once makes each new
+ * connection here refused, which Traefik's retry middleware (every function route has one) sends to a
+ * peer the proxies have known for a while, before any byte of the request went out. Otherwise keep
+ * serving until the endpoint change has reached the proxies, as the runtime does (peers.ts closesAtOnce).
+ */
+async function closeOrDrain(
+  peers: ActivatorPeers | undefined,
+  drainMs: number,
+  logger: Logger,
+): Promise<void> {
+  const signalled = performance.now();
+  const atOnce = (await peers?.closesAtOnce(SETTLED_PEER_MS, drainMs)) ?? false;
+  const decidedMs = Math.round(performance.now() - signalled);
+  if (atOnce) {
+    logger.info({ decidedMs }, 'closing at once: force-deleted, and a settled peer takes new requests');
+  } else {
+    logger.info({ drainMs, decidedMs }, 'draining: serving while proxies catch up');
+    await new Promise((resolve) => setTimeout(resolve, drainMs));
+  }
 }
 
 /** The watch of every function pod, feeding the directory; `synced` resolves once its first list is stored. */

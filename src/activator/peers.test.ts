@@ -20,8 +20,14 @@ describe('PeerAges', () => {
 });
 
 describe('closesAtOnce', () => {
-  const pod = (ip: string, deleting = false): V1Pod => ({
-    metadata: { name: `activator-${ip}`, ...(deleting ? { deletionTimestamp: new Date(0) } : {}) },
+  /** An activator pod; `deleting` gives the grace of its deletion (70 s a graceful one, 0 a forced one). */
+  const pod = (ip: string, deleting: boolean | number = false): V1Pod => ({
+    metadata: {
+      name: `activator-${ip}`,
+      ...(deleting === false
+        ? {}
+        : { deletionTimestamp: new Date(0), deletionGracePeriodSeconds: deleting === true ? 70 : deleting }),
+    },
     status: { podIP: ip },
   });
 
@@ -38,6 +44,12 @@ describe('closesAtOnce', () => {
       'a force deletion read before the token went, and a settled peer whose pod stays',
       ['10.1.0.2'],
       { pods: [pod('10.1.0.2')] },
+      true,
+    ],
+    [
+      'a force deletion read while this pod still shows, deleting with a grace of 0',
+      ['10.1.0.2'],
+      { pods: [pod('10.1.0.9', 0), pod('10.1.0.2')] },
       true,
     ],
     [
@@ -71,7 +83,33 @@ describe('closesAtOnce', () => {
       false,
     ],
     ['any other failed read', ['10.1.0.2'], { failed: 'other', readyIps: ['10.1.0.2'] }, false],
+    // The watch of this pod's own object, which the kubelet's signal follows.
+    [
+      'the watch showing this pod gone and a settled peer ready',
+      ['10.1.0.2'],
+      { watched: { kind: 'gone' }, readyIps: ['10.1.0.2'] },
+      true,
+    ],
+    [
+      'the watch showing this pod gone and no settled peer ready',
+      ['10.1.0.2'],
+      { watched: { kind: 'gone' }, readyIps: ['10.1.0.3'] },
+      false,
+    ],
+    [
+      'the watch showing this pod deleting gracefully',
+      ['10.1.0.2'],
+      { watched: { kind: 'deleting', graceSeconds: 70 }, readyIps: ['10.1.0.2'] },
+      false,
+    ],
+    // What CI saw: a force deletion shows the object deleting with a grace of 0 before it goes.
+    [
+      'the watch showing this pod deleting with a grace shorter than the drain',
+      ['10.1.0.2'],
+      { watched: { kind: 'deleting', graceSeconds: 0 }, readyIps: ['10.1.0.2'] },
+      true,
+    ],
   ])('with %s says %s', (_case, settled, read, expected) => {
-    expect(closesAtOnce(settled, read, '10.1.0.9')).toBe(expected);
+    expect(closesAtOnce(settled, read, '10.1.0.9', 5000)).toBe(expected);
   });
 });
