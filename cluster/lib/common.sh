@@ -68,6 +68,8 @@ BUSYBOX_IMAGE=registry.local/cloudbase/busybox:$BUSYBOX_VERSION
 # which does not know cluster DNS). Plain HTTP: the local cluster only.
 FUNCTION_REGISTRY=cloudbase-registry.cloudbase-system.svc:5000
 FUNCTION_REGISTRY_NODE_PORT=30500
+# The event bus's client port (manifests/overlays/local/nats-node-port.yaml), for tests on this machine.
+EVENTS_NODE_PORT=30422
 TRAEFIK_DEFAULT_CERT_CN=cloudbase-traefik-default
 
 CONTAINERD_ROOT=$STATE_DIR/containerd

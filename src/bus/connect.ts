@@ -3,6 +3,7 @@
  * restarts or a lame-duck server moves its clients to the others), logs every change of connection state.
  * https://docs.nats.io/using-nats/developer/connecting/reconnect
  */
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
@@ -45,4 +46,50 @@ async function logStatus(connection: NatsConnection, logger: Logger): Promise<vo
     const level = status.type === 'disconnect' || status.type === 'error' ? 'warn' : 'info';
     logger[level]({ bus: status }, `event bus: ${status.type}`);
   }
+}
+
+/** A connection made and kept in the background: its JetStream manager once connected, else why not. */
+export interface BusLink {
+  manager(): JetStreamManager | Error;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects in the background, trying until it succeeds (then the client reconnects by itself): the
+ * controller keeps serving HTTP functions while the bus is unreachable, and what needs the bus fails fast
+ * with the reason instead of waiting.
+ */
+export function linkBus(options: BusConnectOptions): BusLink {
+  let manager: JetStreamManager | undefined;
+  let connection: NatsConnection | undefined;
+  let closed = false;
+  let reason = 'connecting';
+  const loop = async (): Promise<void> => {
+    while (!closed && manager === undefined) {
+      try {
+        connection ??= await connectBus(options, 60_000);
+        if (closed) break;
+        manager = await jetstreamManager(connection);
+        options.logger.info({ servers: options.servers }, 'event bus connected, JetStream available');
+      } catch (error) {
+        reason = error instanceof Error ? error.message : String(error);
+        options.logger.warn(
+          { servers: options.servers, reason },
+          'event bus not available yet; trying again',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+    }
+  };
+  const running = loop();
+  return {
+    manager: () =>
+      manager ?? new Error(`the event bus at ${options.servers} is not available yet (${reason}); retried`),
+    // Does not wait for a connection attempt under way: one that succeeds after this is closed at once.
+    close: async () => {
+      closed = true;
+      await connection?.drain().catch(() => undefined);
+      void running.then(() => connection?.close());
+    },
+  };
 }

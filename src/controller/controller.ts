@@ -62,7 +62,7 @@ export interface ControllerOptions {
     runtimeImages: Readonly<Record<Runtime, string>>;
   };
   /** The event bus (`--events-url`): its streams, and a consumer for every event function. */
-  events?: { jsm: JetStreamManager; replicas: number };
+  events?: { jsm: () => JetStreamManager | Error; replicas: number };
 }
 
 /**

@@ -20,7 +20,8 @@ import { consumerName, EVENTS_STREAM } from '../contract/event-bus.js';
 import type { FunctionSpec } from '../contract/function-spec.js';
 
 export interface EventConsumersOptions {
-  jsm: JetStreamManager;
+  /** The bus's JetStream manager, or why there is none now (bus/connect.ts linkBus): a write then fails. */
+  jsm: () => JetStreamManager | Error;
   /** Servers each stream is replicated on (`--events-replicas`); at most the bus's server count. */
   replicas: number;
   logger: Logger;
@@ -44,10 +45,11 @@ export class EventConsumers {
 
   /** Makes the consumer of `namespace/name` what `intent` says; logs and returns what changed. */
   async reconcile(namespace: string, name: string, intent: ConsumerIntent): Promise<string> {
-    const { jsm, logger } = this.options;
+    const { logger } = this.options;
     const consumer = consumerName(namespace, name);
     if (intent.kind === 'unknown') return 'unchanged';
-    await this.ensureStreams();
+    const jsm = this.manager();
+    await this.ensureStreams(jsm);
     this.options.assertLeading(`the event consumer of ${namespace}/${name}`);
     if (intent.kind === 'none') {
       const deleted = await deleteConsumer(jsm, EVENTS_STREAM, consumer);
@@ -70,8 +72,9 @@ export class EventConsumers {
    * during the sweep is never taken for a stale one.
    */
   async sweep(functions: () => Iterable<string>): Promise<string[]> {
-    const { jsm, logger } = this.options;
-    await this.ensureStreams();
+    const { logger } = this.options;
+    const jsm = this.manager();
+    await this.ensureStreams(jsm);
     const existing = await consumerNames(jsm, EVENTS_STREAM);
     const owned = new Set<string>();
     for (const key of functions()) {
@@ -90,14 +93,20 @@ export class EventConsumers {
   }
 
   /** The streams, created or brought to their configuration once per process (again after a failure). */
-  private ensureStreams(): Promise<void> {
+  private manager(): JetStreamManager {
+    const jsm = this.options.jsm();
+    if (jsm instanceof Error) throw jsm;
+    return jsm;
+  }
+
+  private ensureStreams(jsm: JetStreamManager): Promise<void> {
     this.streams ??= (async () => {
       this.options.assertLeading('the event streams');
       for (const desired of [
         eventsStreamConfig(this.options.replicas),
         deadLetterStreamConfig(this.options.replicas),
       ]) {
-        const outcome = await ensureStream(this.options.jsm, desired);
+        const outcome = await ensureStream(jsm, desired);
         if (outcome !== 'unchanged')
           this.options.logger.info({ stream: desired.name }, `event stream ${outcome}`);
       }

@@ -8,12 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
-import { connectBus } from '../bus/connect.js';
+import { connectBus, linkBus } from '../bus/connect.js';
 import { consumerNames } from '../bus/streams.js';
 import { DEAD_LETTER_STREAM, EVENTS_STREAM } from '../contract/event-bus.js';
 import { parseFunctionSpec } from '../contract/parse.js';
 import { EventConsumers } from '../controller/event-consumers.js';
 import { consumerIntent } from '../controller/reconciler.js';
+import { eventually } from '../testing/cluster.js';
 import { startNatsServer, type LocalNatsServer } from '../testing/nats-server.js';
 
 const logger = pino({ level: 'silent' });
@@ -28,7 +29,7 @@ beforeAll(async () => {
   connection = await connectBus({ servers: server.url, name: 'event-consumers-e2e', logger });
   jsm = await jetstreamManager(connection);
   consumers = new EventConsumers({
-    jsm,
+    jsm: () => jsm,
     replicas: 1,
     logger,
     assertLeading: (what) => {
@@ -120,10 +121,41 @@ describe('the event consumers the controller keeps', () => {
     expect(await consumerNames(jsm, EVENTS_STREAM)).not.toContain('shop_audit');
   });
 
+  it('fails a reconcile at once with the reason while the bus is not available, and works once linked', async () => {
+    const unlinked = new EventConsumers({
+      jsm: () => new Error('the event bus at nats://nowhere:4222 is not available yet (connecting); retried'),
+      replicas: 1,
+      logger,
+      assertLeading: () => undefined,
+    });
+    await expect(
+      unlinked.reconcile('shop', 'late', intentOf('shop', 'late', eventAnnotations('a.b'))),
+    ).rejects.toThrow(/event bus at nats:\/\/nowhere:4222 is not available yet/);
+    const link = linkBus({ servers: server.url, name: 'event-consumers-e2e-link', logger });
+    try {
+      await eventually('the link to connect', async () =>
+        link.manager() instanceof Error ? undefined : true,
+      );
+      const linked = new EventConsumers({
+        jsm: () => link.manager(),
+        replicas: 1,
+        logger,
+        assertLeading: () => undefined,
+      });
+      expect(await linked.reconcile('shop', 'late', intentOf('shop', 'late', eventAnnotations('a.b')))).toBe(
+        'created',
+      );
+    } finally {
+      await link.close();
+    }
+  });
+
   it('sweeps the consumers no Deployment owns, and keeps the rest', async () => {
     for (const name of ['kept', 'gone'])
       await consumers.reconcile('sweep', name, intentOf('sweep', name, eventAnnotations('x.y')));
-    expect(await consumers.sweep(() => ['sweep/kept', 'other/unrelated'])).toEqual(['sweep_gone']);
+    expect(await consumers.sweep(() => ['sweep/kept', 'other/unrelated', 'shop/late'])).toEqual([
+      'sweep_gone',
+    ]);
     expect((await consumerNames(jsm, EVENTS_STREAM)).filter((name) => name.startsWith('sweep_'))).toEqual([
       'sweep_kept',
     ]);

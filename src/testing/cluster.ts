@@ -15,6 +15,8 @@ export interface ClusterEnv {
   kubectl: string;
   /** The node's network namespace, where ClusterIPs are served. */
   netns: string;
+  /** The installed event bus's client port on the node (manifests/overlays/local/nats-node-port.yaml). */
+  eventsUrl: string;
 }
 
 const ENV_FILE = new URL('../../.cluster/env', import.meta.url);
@@ -28,6 +30,7 @@ export function clusterEnv(): ClusterEnv {
     hostIp: need('CLUSTER_HOST_IP'),
     kubectl: need('KUBECTL'),
     netns: need('CLUSTER_NETNS'),
+    eventsUrl: need('EVENTS_URL'),
   };
 }
 

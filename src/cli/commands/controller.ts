@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connectBus } from '../../bus/connect.js';
+import { linkBus, type BusLink } from '../../bus/connect.js';
 import { FunctionController, type ControllerOptions } from '../../controller/controller.js';
 import { startMetricsServer } from '../../controller/metrics-server.js';
 import type { ServiceRef } from '../../controller/informers.js';
@@ -46,19 +45,16 @@ export const controllerCommand: Command = {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const kube = connect(flags.kubeconfig);
-    // The bus is needed from the first reconcile of an event function: unreachable at start, the process
-    // exits naming it, and its pod restarts with the kubelet's backoff.
+    // Connected in the background: an unreachable bus fails only the reconciles of event functions.
     const bus =
       flags.events === undefined
         ? undefined
-        : await connectBus({
+        : linkBus({
             servers: flags.events.url,
             name: `cloudbase-controller ${flags.identity}`,
             logger,
           });
-    const controller = new FunctionController(
-      controllerOptions(flags, kube, logger, registry, bus && (await jetstreamManager(bus))),
-    );
+    const controller = new FunctionController(controllerOptions(flags, kube, logger, registry, bus));
     let synced = false;
     let stopping = false;
     const metrics = await startMetricsServer({
@@ -117,7 +113,7 @@ export const controllerCommand: Command = {
     await webhook?.close();
     await certificates?.stop();
     await controller.stop();
-    await bus?.drain();
+    await bus?.close();
     await metrics.close();
     return 0;
   },
@@ -129,7 +125,7 @@ function controllerOptions(
   kube: Kube,
   logger: Logger,
   registry: Registry,
-  jsm: JetStreamManager | undefined,
+  bus: BusLink | undefined,
 ): ControllerOptions {
   return {
     kube,
@@ -152,8 +148,8 @@ function controllerOptions(
             runtimeImages: flags.runtimeImages,
           },
         }),
-    ...(jsm === undefined || flags.events === undefined
+    ...(bus === undefined || flags.events === undefined
       ? {}
-      : { events: { jsm, replicas: flags.events.replicas } }),
+      : { events: { jsm: () => bus.manager(), replicas: flags.events.replicas } }),
   };
 }
