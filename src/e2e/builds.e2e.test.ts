@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { dumpYaml, type V1ConfigMap, type V1Deployment } from '@kubernetes/client-node';
 import {
   clusterEnv,
@@ -24,9 +22,7 @@ import {
   repositoryTags,
 } from '../testing/registry.js';
 import { applyYaml } from '../testing/scaling.js';
-
-const run = promisify(execFile);
-const REPO = new URL('../..', import.meta.url).pathname;
+import { reinstallCloudbase, uninstallCloudbase } from '../testing/install.js';
 
 // Image builds on the local cluster: Cloudbase installed as a user installs it, with its registry and
 // --registry; functions' build Jobs push to the real registry (CNCF distribution) and the node's containerd
@@ -132,12 +128,7 @@ describe('image builds', () => {
   let route: string;
 
   beforeAll(async () => {
-    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
-    await run('bash', ['hack/install.sh'], {
-      cwd: REPO,
-      timeout: 300_000,
-      env: { ...process.env, CLOUDBASE_INSTALL_RUNTIME_NODEJS22: images.runtimeNodejs22TestCa },
-    });
+    await reinstallCloudbase({ CLOUDBASE_INSTALL_RUNTIME_NODEJS22: images.runtimeNodejs22TestCa });
     await kubectl(['create', 'namespace', namespace], '', env);
     npm = await startNpmRegistry(env.hostIp);
     tarballs = await startFileServer({
@@ -156,7 +147,7 @@ describe('image builds', () => {
     await removeNamespace(namespace);
     await npm?.stop();
     await tarballs?.stop();
-    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
+    await uninstallCloudbase();
   }, 400_000);
 
   it('builds examples/with-dependency once into an image, which its pods run with no build container', async () => {

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   clusterEnv,
@@ -13,12 +11,12 @@ import {
 } from '../testing/cluster.js';
 import { readRbacTable, canIRules, type Permission } from '../testing/rbac.js';
 import { functionDeploymentYaml } from '../testing/webhook-configurations.js';
+import { installCloudbase, uninstallCloudbase } from '../testing/install.js';
 
 // Cloudbase installed as a user installs it: `kubectl apply -k` of manifests/overlays/local (hack/install.sh
 // pins the image tags built here), two replicas in cloudbase-system serving the webhooks the real API server
 // calls through the cloudbase-webhook Service, with certificates Cloudbase makes and rotates itself.
 
-const run = promisify(execFile);
 const REPO = new URL('../../', import.meta.url).pathname;
 const env = clusterEnv();
 const kube = clusterKube(env);
@@ -36,17 +34,8 @@ interface JetStreamCluster {
 // certificate is renewed at about 76 s, the CA at about 152 s (a third of the lifetime left).
 const SHORT_LIFETIMES = '--ca-validity-seconds=240 --cert-validity-seconds=120';
 
-async function install(args = ''): Promise<void> {
-  await run('bash', ['hack/install.sh'], {
-    cwd: REPO,
-    env: { ...process.env, CLOUDBASE_INSTALL_ARGS: args },
-    timeout: 300_000,
-  });
-}
-
-async function uninstall(): Promise<void> {
-  await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
-}
+const install = (args = ''): Promise<void> => installCloudbase({ CLOUDBASE_INSTALL_ARGS: args });
+const uninstall = uninstallCloudbase;
 
 /** examples/hello, moved into the test's namespace and route. */
 function helloExample(name: string): string {

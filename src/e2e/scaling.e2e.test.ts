@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   clusterEnv,
   clusterKube,
@@ -21,13 +19,12 @@ import {
   traefikServers,
 } from '../testing/scaling.js';
 import { routedFunctionSpec } from '../testing/specs.js';
+import { reinstallCloudbase, uninstallCloudbase } from '../testing/install.js';
 
 // Request-driven scaling on the local cluster with Cloudbase installed as a user installs it (hack/install.sh):
 // the autoscaler in the leading controller, the activator Deployment, Traefik in front. Windows are short
 // through the annotations: a 6 s stable window, 3 s to zero.
 
-const run = promisify(execFile);
-const REPO = new URL('../../', import.meta.url).pathname;
 const env = clusterEnv();
 const kube = clusterKube(env);
 const namespace = testNamespace('e2e-scaling');
@@ -67,14 +64,13 @@ async function atZero(name: string, timeoutMs = 120_000): Promise<void> {
 
 describe('scaling', () => {
   beforeAll(async () => {
-    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
-    await run('bash', ['hack/install.sh'], { cwd: REPO, timeout: 300_000 });
+    await reinstallCloudbase();
     await kubectl(['create', 'namespace', namespace]);
   }, 700_000);
 
   afterAll(async () => {
     await removeNamespace(namespace);
-    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
+    await uninstallCloudbase();
   }, 400_000);
 
   it('takes an idle function to zero, and a request then answers 200 with the function at one pod', async () => {
