@@ -51,6 +51,7 @@ echo "installing Cloudbase (kubectl apply -k $DIR, over manifests/overlays/local
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase-activator --timeout=180s
 "$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase-registry --timeout=180s
 "$KUBECTL" -n cloudbase-system rollout status statefulset/cloudbase-nats --timeout=180s
+"$KUBECTL" -n cloudbase-system rollout status deployment/cloudbase-ingest --timeout=180s
 pushed=$(bash cluster/push-build-base.sh "$RUNTIME_NODEJS22_IMAGE")
 [[ $pushed == "$BUILD_BASE" ]] || { echo "the registry has $pushed, not $BUILD_BASE" >&2; exit 1; }
 # Ready pods are not yet a reachable webhook: the Service's endpoints reach kube-proxy a moment later, and

@@ -14,3 +14,5 @@ if "$KUBECTL" get namespace cloudbase-system -o name >/dev/null 2>&1 ||
   echo "uninstalling Cloudbase (kubectl delete -k manifests/)"
   "$KUBECTL" delete -k manifests/ --ignore-not-found --wait=true --timeout=180s >/dev/null
 fi
+# The event bus component's cluster-wide roles (manifests/nats/ingest.yaml), which manifests/ does not hold.
+"$KUBECTL" delete clusterrole,clusterrolebinding -l app.kubernetes.io/name=cloudbase-ingest --ignore-not-found >/dev/null

@@ -21,6 +21,7 @@ import {
   ackWaitMs,
   consumerFilterSubjects,
   consumerName,
+  CONSUMER_FUNCTION_METADATA,
   DEAD_LETTER_STREAM,
   DEAD_LETTER_SUBJECTS,
   EVENTS_STREAM,
@@ -83,6 +84,7 @@ export function consumerConfig(
   return {
     durable_name: consumerName(spec.namespace, spec.name),
     description: `Cloudbase: event function ${spec.namespace}/${spec.name}`,
+    metadata: { [CONSUMER_FUNCTION_METADATA]: `${spec.namespace}/${spec.name}` },
     filter_subjects: consumerFilterSubjects(spec, events),
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(ackWaitMs(spec.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)),
@@ -140,6 +142,25 @@ export async function consumerNames(jsm: JetStreamManager, stream: string): Prom
   return names;
 }
 
+/** The names of the stream's consumers that are event functions' (marked by consumerConfig's metadata). */
+export async function functionConsumerNames(jsm: JetStreamManager, stream: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const info of jsm.consumers.list(stream))
+    if (info.config.metadata?.[CONSUMER_FUNCTION_METADATA] !== undefined) names.push(info.name);
+  return names;
+}
+
+/** The filter subjects of every consumer of the stream (a consumer without a filter takes the whole stream). */
+export async function consumerFilters(jsm: JetStreamManager, stream: string): Promise<string[]> {
+  const filters: string[] = [];
+  for await (const info of jsm.consumers.list(stream)) {
+    const { filter_subject: one, filter_subjects: many } = info.config;
+    if (many !== undefined && many.length > 0) filters.push(...many);
+    else filters.push(one !== undefined && one !== '' ? one : '>');
+  }
+  return filters;
+}
+
 /** JetStream answers "not found" with an API error; undefined for that, rethrown for anything else. */
 function notFound(error: unknown): undefined {
   if (
@@ -150,10 +171,19 @@ function notFound(error: unknown): undefined {
   throw error;
 }
 
-/** Every desired field equals the server's (arrays element by element); the server adds defaults of its own. */
+/**
+ * Every desired field equals the server's (arrays element by element, objects field by field); the server
+ * adds defaults of its own, and metadata keys of its own (`_nats.*`).
+ */
 function isSubsetOf(desired: object, current: object): boolean {
   const actual = current as Record<string, unknown>;
-  return Object.entries(desired).every(
-    ([key, value]) => JSON.stringify(actual[key]) === JSON.stringify(value),
-  );
+  return Object.entries(desired).every(([key, value]) => {
+    const have = actual[key];
+    if (isRecord(value) && isRecord(have)) return isSubsetOf(value, have);
+    return JSON.stringify(have) === JSON.stringify(value);
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -26,6 +26,27 @@ export function integerFlag(name: string, value: string, min: number, max: numbe
   return parsed;
 }
 
+/**
+ * `--events-url`: NATS server URLs, comma-separated, as the NATS clients take them; anything else is a
+ * UsageError naming the wrong one. https://docs.nats.io/running-a-nats-service/clients#nats-url
+ */
+export function eventsUrlFlag(url: string): string {
+  const servers = url.split(',').map((server) => server.trim());
+  for (const server of servers) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(server);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || !['nats:', 'tls:'].includes(parsed.protocol) || parsed.hostname === '')
+      throw new UsageError(
+        `--events-url ${JSON.stringify(url)}: ${JSON.stringify(server)} is not a NATS server URL (nats://HOST:PORT or tls://HOST:PORT, comma-separated)`,
+      );
+  }
+  return servers.join(',');
+}
+
 /** Resolves with the first SIGTERM or SIGINT: when a long-running command should shut down. */
 export function shutdownSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

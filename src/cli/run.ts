@@ -2,9 +2,16 @@ import { UsageError, type Command, type CommandIO } from './command.js';
 import { certsCommand } from './commands/certs.js';
 import { activatorCommand } from './commands/activator.js';
 import { controllerCommand } from './commands/controller.js';
+import { ingestCommand } from './commands/ingest.js';
 import { webhookCommand } from './commands/webhook.js';
 
-const commands: readonly Command[] = [certsCommand, webhookCommand, controllerCommand, activatorCommand];
+const commands: readonly Command[] = [
+  certsCommand,
+  webhookCommand,
+  controllerCommand,
+  activatorCommand,
+  ingestCommand,
+];
 
 function help(): string {
   const lines = commands.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);

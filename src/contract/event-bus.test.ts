@@ -6,6 +6,7 @@ import {
   eventSubject,
   isEventType,
   isEventTypePattern,
+  subjectMatches,
   typeMatches,
 } from './event-bus.js';
 
@@ -85,5 +86,21 @@ describe('backoffAfter', () => {
     [40, 30_000],
   ])('after attempt %i waits %i ms (the last delay repeats)', (attempt, delay) => {
     expect(backoffAfter(events, attempt)).toBe(delay);
+  });
+});
+
+describe('subjectMatches', () => {
+  it.each([
+    ['cloudbase.events.a.orders.created', 'cloudbase.events.a.orders.created', true],
+    ['cloudbase.events.a.orders.*', 'cloudbase.events.a.orders.created', true],
+    ['cloudbase.events.a.orders.*', 'cloudbase.events.a.orders', false],
+    ['cloudbase.events.a.orders.*', 'cloudbase.events.a.orders.created.v2', false],
+    ['cloudbase.events.a.orders.*', 'cloudbase.events.b.orders.created', false],
+    ['cloudbase.events.>', 'cloudbase.events.a.orders', true],
+    ['cloudbase.events.>', 'cloudbase.events', false],
+    ['cloudbase.events.a.orders.created', 'cloudbase.events.a.orders.created.v2', false],
+    ['cloudbase.events.a.orders.created', 'cloudbase.events.a.orders', false],
+  ])('%s takes %s: %s', (filter, subject, expected) => {
+    expect(subjectMatches(filter, subject)).toBe(expected);
   });
 });

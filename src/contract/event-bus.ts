@@ -85,6 +85,13 @@ export function consumerName(namespace: string, functionName: string): string {
   return `${namespace}_${functionName}`;
 }
 
+/**
+ * The consumer metadata key that marks a consumer as an event function's, `<namespace>/<function>`: the
+ * controller's sweep deletes only consumers it marked, never one that someone else added to the stream.
+ * https://docs.nats.io/nats-concepts/jetstream/consumers#metadata
+ */
+export const CONSUMER_FUNCTION_METADATA = 'cloudbase.dev/function';
+
 /** Where an event function's dead-lettered events are published. */
 export function deadLetterSubject(namespace: string, functionName: string): string {
   return `${DEAD_LETTER_PREFIX}.${namespace}.${functionName}`;
@@ -112,4 +119,19 @@ export function eventBusProblem(
 export function backoffAfter(events: Pick<FunctionEvents, 'backoffMs'>, attempt: number): number {
   const delays = events.backoffMs;
   return delays[Math.min(Math.max(attempt, 1), delays.length) - 1] ?? 0;
+}
+
+/**
+ * Whether a subject is one a consumer's filter takes, as NATS matches them: token by token, `*` any one
+ * token, a last `>` one or more. https://docs.nats.io/nats-concepts/subjects#wildcards
+ */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const want = filter.split('.');
+  const have = subject.split('.');
+  for (const [index, token] of want.entries()) {
+    if (token === '>') return index === want.length - 1 && have.length > index;
+    if (index >= have.length) return false;
+    if (token !== '*' && token !== have[index]) return false;
+  }
+  return want.length === have.length;
 }

@@ -9,6 +9,11 @@ export function isDns1035Label(value: string): boolean {
   return value.length <= 63 && DNS1035_LABEL.test(value);
 }
 
+/** A DNS-1123 label: what a namespace name must be. */
+export function isDns1123Label(value: string): boolean {
+  return value.length <= 63 && DNS1123_LABEL.test(value);
+}
+
 /** A DNS-1123 subdomain: what most object names (ConfigMaps, Deployments) and host names must be. */
 export function isDns1123Subdomain(value: string): boolean {
   return (

@@ -2,14 +2,15 @@
  * The leading controller's part of the event bus: the events and dead-letter streams, and one durable pull
  * consumer per event function, made to match its annotations (filter, ack wait, bounds) and deleted when
  * the function is deleted or becomes an HTTP function. A sweep deletes the consumers of functions that
- * went while no controller ran. Only Cloudbase writes to these streams' consumers.
+ * went while no controller ran; it deletes only consumers it made (their metadata names the function), so
+ * another reader of the stream is left alone.
  * https://docs.nats.io/nats-concepts/jetstream/consumers#durable-consumers
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import {
   consumerConfig,
-  consumerNames,
+  functionConsumerNames,
   deadLetterStreamConfig,
   deleteConsumer,
   ensureConsumer,
@@ -75,7 +76,7 @@ export class EventConsumers {
     const { logger } = this.options;
     const jsm = this.manager();
     await this.ensureStreams(jsm);
-    const existing = await consumerNames(jsm, EVENTS_STREAM);
+    const existing = await functionConsumerNames(jsm, EVENTS_STREAM);
     const owned = new Set<string>();
     for (const key of functions()) {
       const [namespace = '', name = ''] = key.split('/');

@@ -5,7 +5,7 @@
  * annotations do not parse, and swept when no Deployment could own it. Read back from JetStream itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
 import { connectBus, linkBus } from '../bus/connect.js';
@@ -150,14 +150,16 @@ describe('the event consumers the controller keeps', () => {
     }
   });
 
-  it('sweeps the consumers no Deployment owns, and keeps the rest', async () => {
+  it('sweeps the consumers of functions no Deployment owns, and keeps the rest and those it did not make', async () => {
     for (const name of ['kept', 'gone'])
       await consumers.reconcile('sweep', name, intentOf('sweep', name, eventAnnotations('x.y')));
+    // Another reader of the stream, named as a function's consumer would be: not Cloudbase's to delete.
+    await jsm.consumers.add(EVENTS_STREAM, { durable_name: 'sweep_reader', ack_policy: AckPolicy.Explicit });
     expect(await consumers.sweep(() => ['sweep/kept', 'other/unrelated', 'shop/late'])).toEqual([
       'sweep_gone',
     ]);
-    expect((await consumerNames(jsm, EVENTS_STREAM)).filter((name) => name.startsWith('sweep_'))).toEqual([
-      'sweep_kept',
-    ]);
+    expect(
+      (await consumerNames(jsm, EVENTS_STREAM)).filter((name) => name.startsWith('sweep_')).sort(),
+    ).toEqual(['sweep_kept', 'sweep_reader']);
   });
 });

@@ -26,7 +26,8 @@ import {
   EVENTS_STREAM,
 } from '../contract/event-bus.js';
 import type { FunctionEvents, Signature } from '../contract/function-spec.js';
-import { publish, startEventConsumer, type RunningConsumer } from '../runtime/events/consumer.js';
+import { publish } from '../bus/publish.js';
+import { startEventConsumer, type RunningConsumer } from '../runtime/events/consumer.js';
 import { createEventMetrics, type EventMetrics } from '../runtime/events/metrics.js';
 import type { EventsConfig, RuntimeConfig } from '../runtime/config.js';
 import { startEventRuntime } from '../runtime/event-server.js';

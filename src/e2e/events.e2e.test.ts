@@ -16,13 +16,11 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import { connectBus } from '../bus/connect.js';
 import { consumerNames } from '../bus/streams.js';
 import { consumerName, eventSubject, EVENTS_STREAM } from '../contract/event-bus.js';
-import { publish } from '../runtime/events/consumer.js';
+import { publish } from '../bus/publish.js';
 import {
   clusterEnv,
   clusterKube,
@@ -32,9 +30,9 @@ import {
   testNamespace,
 } from '../testing/cluster.js';
 import { applyYaml, readyPodIps } from '../testing/scaling.js';
+import { postToIngest, serviceAccountToken, type IngestAnswer } from '../testing/ingest.js';
+import { reinstallCloudbase, uninstallCloudbase } from '../testing/install.js';
 
-const run = promisify(execFile);
-const REPO = new URL('../..', import.meta.url).pathname;
 const env = clusterEnv();
 const kube = clusterKube(env);
 const namespace = testNamespace('e2e-events');
@@ -106,10 +104,45 @@ async function handledIds(reader: string): Promise<string[]> {
   }
 }
 
+const postEvents = (headers: Record<string, string>, body: string): Promise<IngestAnswer> =>
+  postToIngest(namespace, headers, body, { env });
+
+function binaryEvent(id: string, type: string, bearer?: string): Record<string, string> {
+  return {
+    'ce-specversion': '1.0',
+    'ce-id': id,
+    'ce-source': '/ingest-e2e',
+    'ce-type': type,
+    'content-type': 'application/json',
+    ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+  };
+}
+
+async function workerConsumer(): Promise<string> {
+  const consumer = consumerName(namespace, 'worker');
+  await eventually(
+    'the controller to make the consumer',
+    async () => ((await consumerNames(jsm, EVENTS_STREAM)).includes(consumer) ? true : undefined),
+    120_000,
+  );
+  return consumer;
+}
+
+/** The test's own reader of the worker's replies, made before any is published (the stream keeps an event only for consumers interested in it). */
+async function addReplyReader(name: string): Promise<string> {
+  const reader = `${namespace}_${name}`;
+  await jsm.consumers.add(EVENTS_STREAM, {
+    durable_name: reader,
+    filter_subjects: [eventSubject(namespace, 'e2e.handled')],
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.New,
+  });
+  return reader;
+}
+
 describe('event functions on the cluster', () => {
   beforeAll(async () => {
-    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
-    await run('bash', ['hack/install.sh'], { cwd: REPO, timeout: 300_000 });
+    await reinstallCloudbase();
     await kubectl(['create', 'namespace', namespace]);
     connection = await connectBus({ servers: env.eventsUrl, name: 'events-e2e', logger }, 120_000);
     js = jetstream(connection);
@@ -119,17 +152,12 @@ describe('event functions on the cluster', () => {
   afterAll(async () => {
     await connection?.close();
     await removeNamespace(namespace);
-    await run('bash', ['hack/uninstall.sh'], { cwd: REPO, timeout: 300_000 });
+    await uninstallCloudbase();
   }, 400_000);
 
   it('gives an event function its consumer, hands it every event through a pod killed mid-stream, and deletes the consumer with it', async () => {
     await applyYaml(workerYaml(2), env);
-    const consumer = consumerName(namespace, 'worker');
-    await eventually(
-      'the controller to make the consumer',
-      async () => ((await consumerNames(jsm, EVENTS_STREAM)).includes(consumer) ? true : undefined),
-      120_000,
-    );
+    const consumer = await workerConsumer();
     const info = await jsm.consumers.info(EVENTS_STREAM, consumer);
     expect(info.config.filter_subjects).toEqual([eventSubject(namespace, 'e2e.work')]);
     await eventually(
@@ -137,15 +165,7 @@ describe('event functions on the cluster', () => {
       async () => ((await readyPodIps(kube, namespace, 'worker')).length === 2 ? true : undefined),
       180_000,
     );
-    // The test's own reader of the replies, made before any is published (the stream keeps an event only
-    // for the consumers interested in it).
-    const reader = `${namespace}_replies`;
-    await jsm.consumers.add(EVENTS_STREAM, {
-      durable_name: reader,
-      filter_subjects: [eventSubject(namespace, 'e2e.handled')],
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.New,
-    });
+    const reader = await addReplyReader('replies');
 
     const total = 600;
     const ids = Array.from({ length: total }, (_, n) => `work-${n}`);
@@ -193,4 +213,80 @@ describe('event functions on the cluster', () => {
     );
     await jsm.consumers.delete(EVENTS_STREAM, reader);
   }, 600_000);
+
+  it('takes events over HTTP through Traefik from a publisher the API server lets publish, refusing the rest by name', async () => {
+    await applyYaml(workerYaml(1), env);
+    await workerConsumer();
+    const reader = await addReplyReader('ingest');
+    expect((await kubectl(['-n', namespace, 'create', 'serviceaccount', 'publisher'])).code).toBe(0);
+    const publisher = await serviceAccountToken(namespace, 'publisher');
+
+    const anonymous = await postEvents(binaryEvent('i-0', 'e2e.work'), '{}');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json.message).toContain('Authorization: Bearer');
+    // A token for the API server is not one for the ingest: it could be replayed against the API server.
+    const apiToken = await postEvents(
+      binaryEvent('i-0', 'e2e.work', await serviceAccountToken(namespace, 'publisher', null)),
+      '{}',
+    );
+    expect(apiToken.status).toBe(401);
+    expect(apiToken.json.message).toContain('did not authenticate');
+    const unbound = await postEvents(binaryEvent('i-0', 'e2e.work', publisher), '{}');
+    expect(unbound.status).toBe(403);
+    expect(unbound.json.message).toContain(`system:serviceaccount:${namespace}:publisher may not create`);
+    expect(unbound.json.message).toContain('cloudbase-events-publisher');
+
+    const bound = await kubectl([
+      ...['-n', namespace, 'create', 'rolebinding', 'publisher'],
+      ...['--clusterrole=cloudbase-events-publisher', `--serviceaccount=${namespace}:publisher`],
+    ]);
+    expect(bound.code).toBe(0);
+    // Each ingest replica keeps a refusal for 2 s: four requests in a row (Traefik takes turns between the
+    // two replicas) all past authorization say the binding reached both.
+    const old = { ...binaryEvent('i-x', 'e2e.work', publisher), 'ce-specversion': '0.3' };
+    const refused = await eventually(
+      'the RoleBinding to let the publisher publish through both replicas',
+      async () => {
+        const answers = [];
+        for (let n = 0; n < 4; n += 1) answers.push(await postEvents(old, '{}'));
+        return answers.every((answer) => answer.status === 400) ? answers[0]! : undefined;
+      },
+    );
+    expect(refused.json.message).toContain('specversion "0.3" is not supported');
+    const single = await postEvents(binaryEvent('i-0', 'e2e.work', publisher), '{"n":0}');
+    expect(single).toEqual({ status: 202, json: { accepted: 1, duplicates: 0 } });
+    const untaken = await postEvents(binaryEvent('i-y', 'e2e.nobody', publisher), '{}');
+    expect(untaken.status).toBe(422);
+    expect(untaken.json.message).toContain('"e2e.nobody"');
+
+    const batch = Array.from({ length: 50 }, (_, n) => ({
+      specversion: '1.0',
+      id: `i-${n + 1}`,
+      source: '/ingest-e2e',
+      type: 'e2e.work',
+      data: { n: n + 1 },
+    }));
+    const batchHeaders = {
+      'content-type': 'application/cloudevents-batch+json',
+      authorization: `Bearer ${publisher}`,
+    };
+    const first = await postEvents(batchHeaders, JSON.stringify(batch));
+    expect(first).toEqual({ status: 202, json: { accepted: 50, duplicates: 0 } });
+    // A publisher that retries (its answer was lost) lands each event once: deduplicated by source and id.
+    const retried = await postEvents(batchHeaders, JSON.stringify(batch));
+    expect(retried).toEqual({ status: 202, json: { accepted: 50, duplicates: 50 } });
+
+    const handled: string[] = [];
+    await eventually(
+      'the 51 events to be handled',
+      async () => {
+        handled.push(...(await handledIds(reader)));
+        return new Set(handled).size >= 51 ? true : undefined;
+      },
+      120_000,
+    );
+    expect([...new Set(handled)].sort()).toEqual(Array.from({ length: 51 }, (_, n) => `i-${n}`).sort());
+    expect(handled).toHaveLength(51);
+    await jsm.consumers.delete(EVENTS_STREAM, reader);
+  }, 400_000);
 });

@@ -3,6 +3,7 @@ import {
   ApiException,
   AppsV1Api,
   AuthenticationV1Api,
+  AuthorizationV1Api,
   BatchV1Api,
   type Cluster,
   CoordinationV1Api,
@@ -38,6 +39,7 @@ export interface Kube {
   objects: KubernetesObjectApi;
   admission: AdmissionregistrationV1Api;
   authentication: AuthenticationV1Api;
+  authorization: AuthorizationV1Api;
 }
 
 /** Connects with the given kubeconfig file, else KUBECONFIG, ~/.kube/config or the in-cluster service account. */
@@ -73,6 +75,7 @@ function clientsOf(config: KubeConfig, cluster: Cluster): Kube {
     objects: new ContextObjectApi(configuration, config),
     admission: new AdmissionregistrationV1Api(configuration),
     authentication: new AuthenticationV1Api(configuration),
+    authorization: new AuthorizationV1Api(configuration),
   };
 }
 
@@ -210,6 +213,31 @@ const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([a-z0-9-]+):([a-z0-9.-]+)$
  * https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/
  */
 export async function reviewPodToken(kube: Kube, token: string, audience: string): Promise<TokenPod | Error> {
+  const reviewed = await reviewToken(kube, token, audience);
+  if (reviewed instanceof Error) return reviewed;
+  const user = SERVICE_ACCOUNT_USER.exec(reviewed.username);
+  const podName = reviewed.extra['authentication.kubernetes.io/pod-name']?.[0];
+  const podUid = reviewed.extra['authentication.kubernetes.io/pod-uid']?.[0];
+  if (user === null || podName === undefined || podUid === undefined)
+    return new Error(
+      `the token of ${JSON.stringify(reviewed.username)} is not a service account token bound to a pod`,
+    );
+  return { namespace: user[1]!, serviceAccount: user[2]!, podName, podUid };
+}
+
+/** Who a token belongs to, as the API server vouches for it: what a SubjectAccessReview asks about. */
+export interface TokenUser {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+/**
+ * Asks the API server whose `token` is, for `audience` (a TokenReview): the user, or an error saying why it
+ * vouches for none. Needs `create` on `tokenreviews`.
+ */
+export async function reviewToken(kube: Kube, token: string, audience: string): Promise<TokenUser | Error> {
   const review = await kube.authentication.createTokenReview({
     body: {
       apiVersion: 'authentication.k8s.io/v1',
@@ -222,14 +250,56 @@ export async function reviewPodToken(kube: Kube, token: string, audience: string
     return new Error(`the API server did not authenticate the token: ${status?.error ?? 'no reason given'}`);
   if (!(status.audiences ?? []).includes(audience))
     return new Error(`the token is not for the audience ${audience}`);
-  const user = SERVICE_ACCOUNT_USER.exec(status.user?.username ?? '');
-  const podName = status.user?.extra?.['authentication.kubernetes.io/pod-name']?.[0];
-  const podUid = status.user?.extra?.['authentication.kubernetes.io/pod-uid']?.[0];
-  if (user === null || podName === undefined || podUid === undefined)
-    return new Error(
-      `the token of ${JSON.stringify(status.user?.username ?? '')} is not a service account token bound to a pod`,
-    );
-  return { namespace: user[1]!, serviceAccount: user[2]!, podName, podUid };
+  const user = status.user;
+  if (user?.username === undefined) return new Error('the API server authenticated the token as no user');
+  return {
+    username: user.username,
+    ...(user.uid === undefined ? {} : { uid: user.uid }),
+    groups: user.groups ?? [],
+    extra: user.extra ?? {},
+  };
+}
+
+/** What a user asks to do: a verb on a resource of a group in a namespace. */
+export interface AccessRequest {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace: string;
+}
+
+/**
+ * Asks the API server whether `user` may do `access` (a SubjectAccessReview, so RBAC and any other
+ * authorizer decide): undefined when allowed, else the refusal in a sentence. Needs `create` on
+ * `subjectaccessreviews`.
+ * https://kubernetes.io/docs/reference/kubernetes-api/authorization-resources/subject-access-review-v1/
+ */
+export async function reviewAccess(
+  kube: Kube,
+  user: TokenUser,
+  access: AccessRequest,
+): Promise<string | undefined> {
+  const review = await kube.authorization.createSubjectAccessReview({
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user: user.username,
+        ...(user.uid === undefined ? {} : { uid: user.uid }),
+        groups: user.groups,
+        extra: user.extra,
+        resourceAttributes: {
+          verb: access.verb,
+          group: access.group,
+          resource: access.resource,
+          namespace: access.namespace,
+        },
+      },
+    },
+  });
+  if (review.status?.allowed === true) return undefined;
+  const why = review.status?.reason || review.status?.evaluationError || 'no rule allows it';
+  return `${user.username} may not ${access.verb} ${access.resource}.${access.group} in namespace ${access.namespace} (${why})`;
 }
 
 /** Deletes an object; one that is already gone is fine. */

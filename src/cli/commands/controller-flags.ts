@@ -5,7 +5,7 @@ import type { BuildSettings } from '../../builder/job.js';
 import { MIN_KEPT_IMAGES } from '../../builder/retention.js';
 import { parseRegistry } from '../../contract/build.js';
 import type { Runtime } from '../../contract/function-spec.js';
-import { integerFlag, UsageError } from '../command.js';
+import { eventsUrlFlag, integerFlag, UsageError } from '../command.js';
 import { parseServicePortRef, type ServicePortRef } from '../../controller/autoscaler/activator-routes.js';
 import type { ServiceRef } from '../../controller/informers.js';
 import type { ManagedCertificateSettings } from '../../webhook/managed-certificates.js';
@@ -201,9 +201,7 @@ function buildFlags(values: {
 }
 
 /**
- * `--events-url` (NATS server URLs, comma-separated, as the NATS clients take them) and its stream
- * replication; `--events-replicas` alone says nothing and is refused.
- * https://docs.nats.io/running-a-nats-service/clients#nats-url
+ * `--events-url` and its stream replication; `--events-replicas` alone says nothing and is refused.
  */
 function eventsFlags(
   url: string | undefined,
@@ -215,20 +213,7 @@ function eventsFlags(
       throw new UsageError('--events-replicas says how to keep the streams: give --events-url too');
     return undefined;
   }
-  const servers = url.split(',').map((server) => server.trim());
-  for (const server of servers) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(server);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === undefined || !['nats:', 'tls:'].includes(parsed.protocol) || parsed.hostname === '')
-      throw new UsageError(
-        `--events-url ${JSON.stringify(url)}: ${JSON.stringify(server)} is not a NATS server URL (nats://HOST:PORT or tls://HOST:PORT, comma-separated)`,
-      );
-  }
-  return { url: servers.join(','), replicas: count };
+  return { url: eventsUrlFlag(url), replicas: count };
 }
 
 function onOff(name: string, value: string): boolean {

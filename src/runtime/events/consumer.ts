@@ -15,9 +15,10 @@ import {
 } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { DeadLetterHeader, eventSubject, EVENTS_STREAM, isEventType } from '../../contract/event-bus.js';
-import { eventHeaders, MSG_ID_HEADER, readEventHeaders } from '../../contract/event-message.js';
+import { DeadLetterHeader, EVENTS_STREAM, isEventType } from '../../contract/event-bus.js';
+import { MSG_ID_HEADER, readEventHeaders } from '../../contract/event-message.js';
 import { decodeHttpEvents, isHttpEvent, type BusEvent } from '../../bus/http-events.js';
+import { publish } from '../../bus/publish.js';
 import { invokeWithTimeout, RequestAbort } from '../http/invoke.js';
 import type { FunctionHandler, OutgoingResponse } from '../model.js';
 import { decideDelivery, exhausted, type DeliveryDecision, type DeliveryPolicy } from './delivery.js';
@@ -234,13 +235,6 @@ function replyOf(response: OutgoingResponse): HandledDecision | undefined {
       reason: `the function answered a reply event of type ${JSON.stringify(unroutable.attributes.type)}, which is not a routable event type`,
     };
   return { kind: 'reply', events: decoded.events };
-}
-
-/** Publishes an event into the namespace, waiting for JetStream's acknowledgement. */
-export async function publish(js: JetStreamClient, namespace: string, event: BusEvent): Promise<void> {
-  const headers = natsHeaders();
-  for (const [name, value] of eventHeaders(event.attributes)) headers.set(name, value);
-  await js.publish(eventSubject(namespace, event.attributes.type), event.data, { headers });
 }
 
 /**
