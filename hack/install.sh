@@ -30,7 +30,8 @@ resources:
   - ../../manifests/overlays/local
 images:
   - name: ${CLOUDBASE_IMAGE%:*}
-    newTag: ${CLOUDBASE_IMAGE##*:}
+    # Quoted: a tag of digits only (a content hash can be one) would be a YAML number, which kustomize refuses.
+    newTag: "${CLOUDBASE_IMAGE##*:}"
 configMapGenerator:
   - name: cloudbase-runtime-images
     namespace: cloudbase-system

@@ -13,7 +13,7 @@ import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { connectBus } from '../bus/connect.js';
-import { eventSubject, EVENTS_STREAM } from '../contract/event-bus.js';
+import { consumerName, eventSubject, EVENTS_STREAM } from '../contract/event-bus.js';
 import { clusterEnv, clusterKube, eventually, kubectl } from '../testing/cluster.js';
 import { makePublisher, postToIngest, serviceAccountToken } from '../testing/ingest.js';
 import { applyYaml, readyPodIps } from '../testing/scaling.js';
@@ -150,8 +150,25 @@ try {
       console.error(`a batch was refused: ${answer.status} ${answer.json.message ?? ''}`);
     }
   };
-  const allHandled = (ids: string[], what: string): Promise<true> =>
-    eventually(what, async () => (ids.every((id) => handled.has(id)) ? true : undefined), 180_000, 50);
+  /** Waits for every id to be handled; on a timeout, says where the events are (the consumers' counts). */
+  const allHandled = async (ids: string[], what: string): Promise<void> => {
+    try {
+      await eventually(
+        what,
+        async () => (ids.every((id) => handled.has(id)) ? true : undefined),
+        180_000,
+        50,
+      );
+    } catch (error) {
+      for (const consumer of [consumerName(namespace, name), reader]) {
+        const info = await jsm.consumers.info(EVENTS_STREAM, consumer).catch((e: unknown) => String(e));
+        console.error(
+          `consumer ${consumer}: ${JSON.stringify(typeof info === 'string' ? info : { pending: info.num_pending, ackPending: info.num_ack_pending, delivered: info.delivered, waiting: info.num_waiting })}`,
+        );
+      }
+      throw error;
+    }
+  };
 
   // Warm-up: the ingest's token and interest caches, Traefik's connections, the pods' first pulls.
   await send(Array.from({ length: 10 }, (_, n) => `warm-${n}`));

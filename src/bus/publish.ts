@@ -7,12 +7,13 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { eventSubject } from '../contract/event-bus.js';
-import { eventHeaders } from '../contract/event-message.js';
+import { eventHeaders, eventMessageId, MSG_ID_HEADER } from '../contract/event-message.js';
 import type { BusEvent } from './http-events.js';
 
 /** Publishes an event into the namespace, waiting for JetStream's acknowledgement (`duplicate` when it had it). */
 export async function publish(js: JetStreamClient, namespace: string, event: BusEvent): Promise<PubAck> {
   const headers = natsHeaders();
   for (const [name, value] of eventHeaders(event.attributes)) headers.set(name, value);
+  headers.set(MSG_ID_HEADER, eventMessageId(namespace, event.attributes));
   return js.publish(eventSubject(namespace, event.attributes.type), event.data, { headers });
 }

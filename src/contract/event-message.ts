@@ -32,14 +32,18 @@ const CONTENT_TYPE = 'content-type';
  */
 export const MSG_ID_HEADER = 'Nats-Msg-Id';
 
-/** The `Nats-Msg-Id` of an event: a digest of its source and id (either may hold any character). */
-export function eventMessageId(attributes: Pick<EventAttributes, 'source' | 'id'>): string {
+/**
+ * The `Nats-Msg-Id` of an event published into a namespace: a digest of the namespace, its source and its id
+ * (any of which may hold any character). The namespace is part of it: one stream holds every namespace, and
+ * an event of one tenant must never make another's with the same source and id a duplicate.
+ */
+export function eventMessageId(namespace: string, attributes: Pick<EventAttributes, 'source' | 'id'>): string {
   return createHash('sha256')
-    .update(JSON.stringify([attributes.source, attributes.id]))
+    .update(JSON.stringify([namespace, attributes.source, attributes.id]))
     .digest('hex');
 }
 
-/** The NATS headers of an event (the `Nats-Msg-Id` included). */
+/** The NATS headers of an event's attributes (the publisher adds the `Nats-Msg-Id`). */
 export function eventHeaders(attributes: EventAttributes): [string, string][] {
   const headers: [string, string][] = [];
   for (const name of CORE) {
@@ -49,7 +53,6 @@ export function eventHeaders(attributes: EventAttributes): [string, string][] {
   for (const [name, value] of Object.entries(attributes.extensions ?? {}))
     headers.push([`${CE}${name}`, value]);
   if (attributes.datacontenttype !== undefined) headers.push([CONTENT_TYPE, attributes.datacontenttype]);
-  headers.push([MSG_ID_HEADER, eventMessageId(attributes)]);
   return headers;
 }
 

@@ -66,6 +66,7 @@ export function startEventConsumer(config: EventConsumerConfig, deps: EventConsu
   const js = jetstream(deps.connection);
   const log = deps.logger.child({ consumer: config.consumer });
   const retryMs = deps.retryMs ?? 1_000;
+  const refillAt = Math.max(1, Math.floor(config.concurrency / 2));
   let inFlight = 0;
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -90,8 +91,10 @@ export function startEventConsumer(config: EventConsumerConfig, deps: EventConsu
     while (!stopping) {
       try {
         consumer ??= await js.consumers.get(EVENTS_STREAM, config.consumer);
+        // A pull per freed slot would cost a round trip per event once the pod is busy: ask again only
+        // once half the slots are free (or none is busy), so each pull brings a batch.
         const free = config.concurrency - inFlight;
-        if (free <= 0) {
+        if (free < refillAt && inFlight > 0) {
           await freeSlot();
           continue;
         }

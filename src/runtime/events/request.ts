@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import { eventHeaders, MSG_ID_HEADER, type EventAttributes } from '../../contract/event-message.js';
+import { eventHeaders, type EventAttributes } from '../../contract/event-message.js';
 import type { IncomingRequest } from '../model.js';
 
 /** The delivery attempt (1 for the first), which a handler may read to act differently on a retry. */
@@ -24,8 +24,7 @@ export function eventRequest(event: DeliveredEvent, signal: AbortSignal, log: Lo
   const { attributes } = event;
   const headers: IncomingHttpHeaders = {};
   // The HTTP binding's binary mode names the attributes as the NATS one does: the bus's headers, as they are.
-  for (const [name, value] of eventHeaders(attributes))
-    if (name !== MSG_ID_HEADER) headers[name.toLowerCase()] = value;
+  for (const [name, value] of eventHeaders(attributes)) headers[name.toLowerCase()] = value;
   // Kubeless' HTTP event headers (its `event` object's event-id, event-type, event-time, event-namespace).
   headers['event-id'] = attributes.id;
   headers['event-type'] = attributes.type;
