@@ -289,4 +289,52 @@ describe('event functions on the cluster', () => {
     expect(handled).toHaveLength(51);
     await jsm.consumers.delete(EVENTS_STREAM, reader);
   }, 400_000);
+
+  it('loses no event whose publish was acknowledged when the NATS server leading the stream is killed mid-stream', async () => {
+    // The worker of the test before, one pod, still consuming.
+    await workerConsumer();
+    const reader = await addReplyReader('failover');
+    const total = 300;
+    const acknowledged: string[] = [];
+    let failedPublishes = 0;
+    const leader = (await jsm.streams.info(EVENTS_STREAM)).cluster?.leader;
+    expect(leader).toMatch(/^cloudbase-nats-[0-2]$/);
+    for (let n = 0; n < total; n += 1) {
+      const id = `f-${n}`;
+      if (n === total / 3)
+        expect(
+          (await kubectl(['-n', 'cloudbase-system', 'delete', 'pod', leader!, '--force', '--grace-period=0']))
+            .code,
+        ).toBe(0);
+      // A publisher retries what was not acknowledged; only what was counts as published.
+      for (let attempt = 0; attempt < 60; attempt += 1) {
+        try {
+          await publish(js, namespace, {
+            attributes: { specversion: '1.0', id, source: '/failover-e2e', type: 'e2e.work' },
+            data: Buffer.from('{}'),
+          });
+          acknowledged.push(id);
+          break;
+        } catch {
+          failedPublishes += 1;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    }
+    expect(acknowledged).toHaveLength(total);
+    const handled: string[] = [];
+    await eventually(
+      `the ${total} acknowledged events to be handled`,
+      async () => {
+        handled.push(...(await handledIds(reader)));
+        return acknowledged.every((id) => handled.includes(id)) ? true : undefined;
+      },
+      180_000,
+    );
+    const newLeader = (await jsm.streams.info(EVENTS_STREAM)).cluster?.leader;
+    console.log(
+      `events e2e: leader ${leader} killed, ${newLeader} leads; ${failedPublishes} publishes refused and retried, ${handled.length - total} handled twice`,
+    );
+    await jsm.consumers.delete(EVENTS_STREAM, reader);
+  }, 400_000);
 });
