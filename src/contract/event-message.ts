@@ -37,7 +37,10 @@ export const MSG_ID_HEADER = 'Nats-Msg-Id';
  * (any of which may hold any character). The namespace is part of it: one stream holds every namespace, and
  * an event of one tenant must never make another's with the same source and id a duplicate.
  */
-export function eventMessageId(namespace: string, attributes: Pick<EventAttributes, 'source' | 'id'>): string {
+export function eventMessageId(
+  namespace: string,
+  attributes: Pick<EventAttributes, 'source' | 'id'>,
+): string {
   return createHash('sha256')
     .update(JSON.stringify([namespace, attributes.source, attributes.id]))
     .digest('hex');
