@@ -16,6 +16,7 @@ import { connectBus } from '../bus/connect.js';
 import { consumerName, eventSubject, EVENTS_STREAM } from '../contract/event-bus.js';
 import { clusterEnv, clusterKube, eventually, kubectl } from '../testing/cluster.js';
 import { makePublisher, postToIngest, serviceAccountToken } from '../testing/ingest.js';
+import { eventFunctionYaml } from '../testing/event-function.js';
 import { applyYaml, readyPodIps } from '../testing/scaling.js';
 
 const { values } = parseArgs({
@@ -67,30 +68,16 @@ export default {
 };
 `;
 
-function sinkYaml(): string {
-  const configMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: `${name}-code`, namespace },
-    data: { 'index.js': SINK, 'package.json': '{ "type": "module" }' },
-  };
-  const deployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name,
-      namespace,
-      annotations: {
-        'cloudbase.dev/function': 'true',
-        'cloudbase.dev/source': `configmap:${name}-code`,
-        'cloudbase.dev/trigger': 'event',
-        'cloudbase.dev/events': 'bench.work',
-      },
-    },
-    spec: { replicas, template: { spec: { containers: [{ name: 'function' }] } } },
-  };
-  return [configMap, deployment].map((o) => JSON.stringify(o)).join('\n');
-}
+/** The sink at a fixed `--replicas` pods (min-scale = max-scale): the bench measures those pods, not the autoscaler. */
+const sinkYaml = (): string =>
+  eventFunctionYaml({
+    namespace,
+    name,
+    code: SINK,
+    types: 'bench.work',
+    replicas,
+    annotations: { 'cloudbase.dev/min-scale': String(replicas), 'cloudbase.dev/max-scale': String(replicas) },
+  });
 
 const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;

@@ -26,6 +26,7 @@ import {
   DEAD_LETTER_SUBJECTS,
   EVENTS_STREAM,
   EVENTS_SUBJECTS,
+  REPLAY_SUBJECTS,
 } from '../contract/event-bus.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../contract/runtime-env.js';
 import type { FunctionEvents, FunctionSpec } from '../contract/function-spec.js';
@@ -41,8 +42,9 @@ const DAY_MS = 86_400_000;
 export function eventsStreamConfig(replicas: number): Partial<StreamConfig> & { name: string } {
   return {
     name: EVENTS_STREAM,
-    description: 'Cloudbase: the events of every namespace (cloudbase.events.<namespace>.<type>)',
-    subjects: [EVENTS_SUBJECTS],
+    description:
+      'Cloudbase: the events of every namespace (cloudbase.events.<namespace>.<type>), and replays of dead letters (cloudbase.replay.<namespace>.<function>)',
+    subjects: [EVENTS_SUBJECTS, REPLAY_SUBJECTS],
     retention: RetentionPolicy.Interest,
     storage: StorageType.File,
     discard: DiscardPolicy.New,
@@ -150,6 +152,42 @@ export async function functionConsumerNames(jsm: JetStreamManager, stream: strin
   return names;
 }
 
+/** An event function's consumer, as its leader counts it: what the autoscaler scales on. */
+export interface ConsumerBacklog {
+  /** Events its filter takes that were not delivered yet. */
+  pending: number;
+  /** Delivered and not acknowledged: in a handler, or waiting out a backoff delay before the next attempt. */
+  ackPending: number;
+  /** Deliveries so far, redeliveries included (the consumer sequence). */
+  delivered: number;
+}
+
+/**
+ * The backlog of every event function's consumer on the stream, by consumer name, in one paged request.
+ * Only numbers a consumer's leader gave are returned: in a cluster the server answering the list asks each
+ * consumer's leader (only the leader serves consumer info), and lists a consumer without a leader with its
+ * configuration alone and a `cluster` that names no leader; such a consumer, or one the answer left out, is
+ * absent here rather than reported empty. (KEDA's JetStream scaler read a follower's monitoring endpoint and scaled on
+ * stale numbers: kedacore/keda#3860.) https://docs.nats.io/reference/reference-protocols/nats_api_reference
+ */
+export async function functionConsumerBacklogs(
+  jsm: JetStreamManager,
+  stream: string,
+): Promise<Map<string, ConsumerBacklog>> {
+  const backlogs = new Map<string, ConsumerBacklog>();
+  for await (const info of jsm.consumers.list(stream)) {
+    if (info.config.metadata?.[CONSUMER_FUNCTION_METADATA] === undefined) continue;
+    // A standalone server reports no cluster: it is the only one, so its numbers are the leader's.
+    if (info.cluster !== undefined && (info.cluster.leader ?? '') === '') continue;
+    backlogs.set(info.name, {
+      pending: info.num_pending,
+      ackPending: info.num_ack_pending,
+      delivered: info.delivered.consumer_seq,
+    });
+  }
+  return backlogs;
+}
+
 /** The filter subjects of every consumer of the stream (a consumer without a filter takes the whole stream). */
 export async function consumerFilters(jsm: JetStreamManager, stream: string): Promise<string[]> {
   const filters: string[] = [];
@@ -159,6 +197,11 @@ export async function consumerFilters(jsm: JetStreamManager, stream: string): Pr
     else filters.push(one !== undefined && one !== '' ? one : '>');
   }
   return filters;
+}
+
+/** Whether JetStream answered that the stream does not exist. */
+export function isStreamNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
 }
 
 /** JetStream answers "not found" with an API error; undefined for that, rethrown for anything else. */

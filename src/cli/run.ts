@@ -2,6 +2,7 @@ import { UsageError, type Command, type CommandIO } from './command.js';
 import { certsCommand } from './commands/certs.js';
 import { activatorCommand } from './commands/activator.js';
 import { controllerCommand } from './commands/controller.js';
+import { deadLettersCommand } from './commands/dead-letters.js';
 import { ingestCommand } from './commands/ingest.js';
 import { webhookCommand } from './commands/webhook.js';
 
@@ -11,10 +12,11 @@ const commands: readonly Command[] = [
   controllerCommand,
   activatorCommand,
   ingestCommand,
+  deadLettersCommand,
 ];
 
 function help(): string {
-  const lines = commands.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);
+  const lines = commands.map((command) => `  ${command.name.padEnd(13)} ${command.summary}`);
   return ['usage: cloudbase <command> [flags]', '', 'commands:', ...lines].join('\n');
 }
 

@@ -2,6 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import {
   backoffAfter,
   consumerFilterSubjects,
+  deadLetterFilter,
+  deadLetterSubject,
+  isReplaySubject,
+  parseDeadLetterSubject,
+  replaySubject,
   consumerName,
   eventSubject,
   isEventType,
@@ -61,13 +66,30 @@ describe('subjects and names', () => {
     expect(eventSubject('shop', 'orders.created')).toBe('cloudbase.events.shop.orders.created');
   });
 
-  it("filters a consumer to its patterns in its own namespace, so another namespace's events never reach it", () => {
+  it("filters a consumer to its patterns in its own namespace, so another namespace's events never reach it, and to its own replays", () => {
     expect(
       consumerFilterSubjects(
-        { namespace: 'shop' },
+        { namespace: 'shop', name: 'billing' },
         { types: ['orders.*', 'a'], maxAttempts: 5, backoffMs: [0], concurrency: 1 },
       ),
-    ).toEqual(['cloudbase.events.shop.orders.*', 'cloudbase.events.shop.a']);
+    ).toEqual(['cloudbase.events.shop.orders.*', 'cloudbase.events.shop.a', 'cloudbase.replay.shop.billing']);
+    expect(isReplaySubject(replaySubject('shop', 'billing'))).toBe(true);
+    expect(isReplaySubject(eventSubject('shop', 'replay.x'))).toBe(false);
+  });
+
+  it('reads the namespace and function of a dead-letter subject, and nothing of another', () => {
+    expect(parseDeadLetterSubject(deadLetterSubject('shop', 'billing'))).toEqual({
+      namespace: 'shop',
+      name: 'billing',
+    });
+    expect(deadLetterFilter('shop')).toBe('cloudbase.deadletter.shop.*');
+    expect(deadLetterFilter('shop', 'billing')).toBe('cloudbase.deadletter.shop.billing');
+    for (const other of [
+      'cloudbase.events.shop.billing',
+      'cloudbase.deadletter.shop',
+      'cloudbase.deadletter.shop.a.b',
+    ])
+      expect(parseDeadLetterSubject(other)).toBeUndefined();
   });
 
   it('names a consumer by namespace and function, which no other pair shares', () => {

@@ -11,6 +11,14 @@ export const EVENTS_STREAM = 'CLOUDBASE_EVENTS';
 const EVENTS_PREFIX = 'cloudbase.events';
 export const EVENTS_SUBJECTS = `${EVENTS_PREFIX}.>`;
 
+/**
+ * Dead-lettered events re-published to one function (`cloudbase.replay.<namespace>.<function>`): in the
+ * events stream, but only that function's consumer takes them, so the functions that handled the event
+ * the first time do not get it again.
+ */
+const REPLAY_PREFIX = 'cloudbase.replay';
+export const REPLAY_SUBJECTS = `${REPLAY_PREFIX}.>`;
+
 /** Events a function gave up on, kept (limits retention) until someone re-publishes or purges them. */
 export const DEAD_LETTER_STREAM = 'CLOUDBASE_DEAD_LETTERS';
 const DEAD_LETTER_PREFIX = 'cloudbase.deadletter';
@@ -20,7 +28,7 @@ export const DEAD_LETTER_SUBJECTS = `${DEAD_LETTER_PREFIX}.>`;
 export const DeadLetterHeader = {
   reason: 'Cloudbase-Dead-Letter-Reason',
   attempts: 'Cloudbase-Dead-Letter-Attempts',
-  /** The subject it was consumed from, so a re-publish puts it back where it was. */
+  /** The subject it was first published on (a replayed event keeps it). */
   subject: 'Cloudbase-Dead-Letter-Subject',
 } as const;
 
@@ -68,12 +76,24 @@ export function eventSubject(namespace: string, type: string): string {
   return `${EVENTS_PREFIX}.${namespace}.${type}`;
 }
 
-/** The subjects an event function's consumer takes: its patterns, within its own namespace. */
+/** The subjects an event function's consumer takes: its patterns within its own namespace, and its replays. */
 export function consumerFilterSubjects(
-  spec: Pick<FunctionSpec, 'namespace'>,
+  spec: Pick<FunctionSpec, 'namespace' | 'name'>,
   events: FunctionEvents,
 ): string[] {
-  return events.types.map((pattern) => eventSubject(spec.namespace, pattern));
+  return [
+    ...events.types.map((pattern) => eventSubject(spec.namespace, pattern)),
+    replaySubject(spec.namespace, spec.name),
+  ];
+}
+
+/** Where dead-lettered events are re-published for the one function that gave up on them. */
+export function replaySubject(namespace: string, functionName: string): string {
+  return `${REPLAY_PREFIX}.${namespace}.${functionName}`;
+}
+
+export function isReplaySubject(subject: string): boolean {
+  return subject.startsWith(`${REPLAY_PREFIX}.`);
 }
 
 /**
@@ -95,6 +115,21 @@ export const CONSUMER_FUNCTION_METADATA = 'cloudbase.dev/function';
 /** Where an event function's dead-lettered events are published. */
 export function deadLetterSubject(namespace: string, functionName: string): string {
   return `${DEAD_LETTER_PREFIX}.${namespace}.${functionName}`;
+}
+
+/** The dead-letter subjects of a namespace's functions: one, or all of them. */
+export function deadLetterFilter(namespace: string, functionName?: string): string {
+  return functionName === undefined
+    ? `${DEAD_LETTER_PREFIX}.${namespace}.*`
+    : deadLetterSubject(namespace, functionName);
+}
+
+/** The namespace and function of a dead-letter subject; undefined for any other subject. */
+export function parseDeadLetterSubject(subject: string): { namespace: string; name: string } | undefined {
+  const [prefix, kind, namespace, name, ...rest] = subject.split('.');
+  if (`${prefix}.${kind}` !== DEAD_LETTER_PREFIX || rest.length > 0) return undefined;
+  if (namespace === undefined || name === undefined || namespace === '' || name === '') return undefined;
+  return { namespace, name };
 }
 
 /**

@@ -78,6 +78,17 @@ export function isFunction(annotations: Readonly<Record<string, string>> | null 
 }
 
 /**
+ * The function name a Deployment declares (`cloudbase.dev/function`: a name, or `true` for the Deployment's),
+ * read even when another annotation is wrong; undefined for no function or a wrong name.
+ */
+export function declaredFunctionName(input: Pick<ContractInput, 'annotations' | 'name'>): string | undefined {
+  const value = input.annotations?.[Annotation.function];
+  if (value === undefined) return undefined;
+  const name = parseFunctionName(value, input.name);
+  return name.ok ? name.value : undefined;
+}
+
+/**
  * The one parser of the function contract: `cloudbase.dev/*` annotations in, a `FunctionSpec` with every
  * default applied out, or one error per wrong annotation. Unknown `cloudbase.dev/*` keys and a
  * runtime past its end of life are warnings.

@@ -8,7 +8,8 @@ import type {
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { describeApiError, isNamespaceTerminating, scaleDeployment, type Kube } from '../kube/client.js';
-import type { FunctionSpec } from '../contract/function-spec.js';
+import { hasRoute, type FunctionSpec } from '../contract/function-spec.js';
+import { declaredFunctionName } from '../contract/parse.js';
 import { activatorEndpoints } from '../contract/activator.js';
 import { ActivatorRoutes, type ServicePortRef } from './autoscaler/activator-routes.js';
 import { Autoscaler, NO_ACTIVATOR, type ActivatorView } from './autoscaler/autoscaler.js';
@@ -135,11 +136,13 @@ export class FunctionController {
     this.autoscaler = new Autoscaler({
       deployments: () => this.caches.deployments.list(),
       pods: () => this.caches.pods.list(),
-      ownsName: (deployment, spec) => this.ownsService(deployment, spec),
+      ownsName: (deployment, spec) =>
+        hasRoute(spec) ? this.ownsService(deployment, spec) : this.holdsName(deployment),
       readStats: this.stats.read,
       scale: (namespace, name, replicas) => scaleDeployment(options.kube, namespace, name, replicas),
       isLeading: () => this.elector.isLeader,
       activator: this.activatorView(),
+      ...(this.consumers === undefined ? {} : { backlogs: () => this.consumers!.backlogs() }),
       metrics: createAutoscalerMetrics(options.registry),
       logger: options.logger.child({ component: 'autoscaler' }),
     });
@@ -189,6 +192,12 @@ export class FunctionController {
         (ref) => ref.controller === true && ref.uid === deployment.metadata?.uid,
       ) ?? false
     );
+  }
+
+  /** Whether the Deployment holds its function name (an event function has no Service to say so). */
+  private holdsName(deployment: V1Deployment): boolean {
+    const claim = this.claims.table.get(keyOf(deployment));
+    return claim !== undefined && this.claims.table.decide(claim).kind === 'owner';
   }
 
   get isLeader(): boolean {
@@ -335,7 +344,7 @@ export class FunctionController {
     this.metrics.queueDepth.set(this.queue.depth);
     if (this.consumers !== undefined && this.synced && this.elector.isLeader)
       this.consumers
-        .sweep(() => this.caches.deployments.list().map(keyOf))
+        .sweep(() => this.caches.deployments.list().map(functionKeyOfDeployment))
         .catch((err: unknown) => {
           if (err instanceof NotLeadingError) return;
           this.metrics.errors.inc({ kind: 'reconcile' });
@@ -400,4 +409,14 @@ export class FunctionController {
 
 function keyOf(deployment: V1Deployment): string {
   return `${deployment.metadata?.namespace ?? ''}/${deployment.metadata?.name ?? ''}`;
+}
+
+/**
+ * `namespace/function` of the function name the Deployment declares (its own name when that is unreadable):
+ * whose event consumer it may have.
+ */
+function functionKeyOfDeployment(deployment: V1Deployment): string {
+  const name = deployment.metadata?.name ?? '';
+  const fn = declaredFunctionName({ annotations: deployment.metadata?.annotations, name }) ?? name;
+  return `${deployment.metadata?.namespace ?? ''}/${fn}`;
 }

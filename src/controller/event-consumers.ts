@@ -16,9 +16,12 @@ import {
   ensureConsumer,
   ensureStream,
   eventsStreamConfig,
+  functionConsumerBacklogs,
+  isStreamNotFound,
+  type ConsumerBacklog,
 } from '../bus/streams.js';
 import { consumerName, EVENTS_STREAM } from '../contract/event-bus.js';
-import type { FunctionSpec } from '../contract/function-spec.js';
+import type { ConsumerIntent } from './consumer-intent.js';
 
 export interface EventConsumersOptions {
   /** The bus's JetStream manager, or why there is none now (bus/connect.ts linkBus): a write then fails. */
@@ -30,45 +33,36 @@ export interface EventConsumersOptions {
   assertLeading: (what: string) => void;
 }
 
-/** What a function's reconcile says about its consumer. */
-export type ConsumerIntent =
-  /** An event function: its consumer as the spec says. */
-  | { kind: 'event'; spec: FunctionSpec & { events: NonNullable<FunctionSpec['events']> } }
-  /** Deleted, or an HTTP function: no consumer. */
-  | { kind: 'none' }
-  /** Annotations that do not parse (the webhooks were bypassed): its consumer, if any, is left alone. */
-  | { kind: 'unknown' };
-
 export class EventConsumers {
   private streams: Promise<void> | undefined;
 
   constructor(private readonly options: EventConsumersOptions) {}
 
-  /** Makes the consumer of `namespace/name` what `intent` says; logs and returns what changed. */
-  async reconcile(namespace: string, name: string, intent: ConsumerIntent): Promise<string> {
+  /** Makes one function's consumer what `intent` says (consumer-intent.ts); logs and returns what changed. */
+  async reconcile(intent: ConsumerIntent): Promise<'created' | 'updated' | 'deleted' | 'unchanged'> {
     const { logger } = this.options;
+    const { namespace, name } = intent.kind === 'event' ? intent.spec : intent;
     const consumer = consumerName(namespace, name);
-    if (intent.kind === 'unknown') return 'unchanged';
     const jsm = this.manager();
     await this.ensureStreams(jsm);
     this.options.assertLeading(`the event consumer of ${namespace}/${name}`);
     if (intent.kind === 'none') {
       const deleted = await deleteConsumer(jsm, EVENTS_STREAM, consumer);
-      if (deleted) logger.info({ namespace, name, consumer }, 'event consumer deleted');
+      if (deleted) logger.info({ namespace, function: name, consumer }, 'event consumer deleted');
       return deleted ? 'deleted' : 'unchanged';
     }
     const outcome = await ensureConsumer(jsm, EVENTS_STREAM, consumerConfig(intent.spec, intent.spec.events));
     if (outcome !== 'unchanged')
       logger.info(
-        { namespace, name, consumer, types: intent.spec.events.types },
+        { namespace, function: name, consumer, types: intent.spec.events.types },
         `event consumer ${outcome}`,
       );
     return outcome;
   }
 
   /**
-   * Deletes every consumer on the events stream that no function `functions()` names (`namespace/name`,
-   * every Deployment the synced cache holds) could own; returns the deleted names. The functions are read
+   * Deletes every consumer on the events stream that no function `functions()` names (`namespace/function`,
+   * the function name every Deployment the synced cache holds declares) could own; returns the deleted names. The functions are read
    * after the consumers: a consumer is created only once its Deployment is in the cache, so one created
    * during the sweep is never taken for a stale one.
    */
@@ -91,6 +85,19 @@ export class EventConsumers {
     if (deleted.length > 0)
       logger.info({ consumers: deleted }, 'event consumers of deleted functions removed');
     return deleted;
+  }
+
+  /**
+   * The backlog of every event function's consumer, by consumer name, from the consumers' leaders
+   * (bus/streams.ts); none before the events stream exists. Throws while the bus cannot be reached.
+   */
+  async backlogs(): Promise<Map<string, ConsumerBacklog>> {
+    try {
+      return await functionConsumerBacklogs(this.manager(), EVENTS_STREAM);
+    } catch (error) {
+      if (isStreamNotFound(error)) return new Map();
+      throw error;
+    }
   }
 
   /** The streams, created or brought to their configuration once per process (again after a failure). */

@@ -1,9 +1,10 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { applyObject, deleteIfExists, mergePatch, type Kube } from '../kube/client.js';
-import { parseFunctionSpec } from '../contract/parse.js';
+import { declaredFunctionName, parseFunctionSpec, type ParseResult } from '../contract/parse.js';
 import type { FunctionBuilds } from './builds.js';
-import type { ConsumerIntent, EventConsumers } from './event-consumers.js';
+import { consumerIntents } from './consumer-intent.js';
+import type { EventConsumers } from './event-consumers.js';
 import type { ClaimTracker } from './claims.js';
 import type { EventRecorder } from './events.js';
 import type { NamespaceTransports } from './namespace-transports.js';
@@ -50,6 +51,9 @@ export class NotLeadingError extends Error {
  * functions, and writes only what drifted. Throws on a failed write so the queue retries with backoff.
  */
 export class Reconciler {
+  /** `namespace/deployment` → the function name it declared at its last reconcile: whose consumer it had. */
+  private readonly functionNames = new Map<string, string>();
+
   constructor(private readonly deps: ReconcilerDeps) {}
 
   async reconcile(key: string): Promise<ReconcilePlan | undefined> {
@@ -63,7 +67,7 @@ export class Reconciler {
         .some((other) => other.metadata?.deletionTimestamp == null);
       if (!inUse) this.assertLeading(`clean-up of namespace ${namespace}`);
       await this.deps.transports.removeUnless(namespace, inUse);
-      await this.deps.consumers?.reconcile(namespace, name, { kind: 'none' });
+      await this.reconcileConsumers(key, undefined, deployment);
       return undefined;
     }
     const claim = this.deps.claims.table.get(key);
@@ -88,8 +92,46 @@ export class Reconciler {
     if (builds === undefined && consumers === undefined) return plan;
     const parsed = parseFunctionSpec({ annotations: deployment.metadata?.annotations, name, namespace });
     if (parsed.ok) await builds?.reconcile(deployment, parsed.spec);
-    await consumers?.reconcile(namespace, name, consumerIntent(parsed));
+    await this.reconcileConsumers(key, parsed, deployment);
     return plan;
+  }
+
+  /**
+   * The event consumers this function writes (consumer-intent.ts). `parsed` undefined: the Deployment is
+   * deleted or being deleted; its function name is the one last reconciled, else what it still declares.
+   */
+  private async reconcileConsumers(
+    key: string,
+    parsed: ParseResult | undefined,
+    deployment: V1Deployment | undefined,
+  ): Promise<void> {
+    const { consumers } = this.deps;
+    if (consumers === undefined) return;
+    const [namespace = '', name = ''] = key.split('/');
+    const previousName =
+      this.functionNames.get(key) ??
+      (parsed === undefined
+        ? (declaredFunctionName({ annotations: deployment?.metadata?.annotations, name }) ?? name)
+        : undefined);
+    const intents = consumerIntents({
+      namespace,
+      parsed,
+      ownership: this.claimState(key)?.ownership.kind,
+      previousName,
+      declaredByOthers: (fn) =>
+        this.deps.caches.deployments.list(namespace).some(
+          (other) =>
+            other.metadata?.name !== name &&
+            other.metadata?.deletionTimestamp == null &&
+            declaredFunctionName({
+              annotations: other.metadata?.annotations,
+              name: other.metadata?.name ?? '',
+            }) === fn,
+        ),
+    });
+    for (const intent of intents) await consumers.reconcile(intent);
+    if (parsed === undefined) this.functionNames.delete(key);
+    else if (parsed.ok) this.functionNames.set(key, parsed.spec.name);
   }
 
   /** What the route table decided for the function; undefined when it is not in the table (not valid). */
@@ -168,13 +210,6 @@ export class Reconciler {
     await deleteIfExists(kube, { apiVersion: CHILD_API_VERSIONS[kind], kind, metadata: { name, namespace } });
     logger.info({ ...context, kind, child: name }, 'child deleted');
   }
-}
-
-/** What a function's annotations say about its event consumer. */
-export function consumerIntent(parsed: ReturnType<typeof parseFunctionSpec>): ConsumerIntent {
-  if (!parsed.ok) return { kind: 'unknown' };
-  const { events } = parsed.spec;
-  return events === undefined ? { kind: 'none' } : { kind: 'event', spec: { ...parsed.spec, events } };
 }
 
 /**

@@ -27,6 +27,7 @@ import {
 } from '../contract/event-bus.js';
 import type { FunctionEvents, Signature } from '../contract/function-spec.js';
 import { publish } from '../bus/publish.js';
+import { main } from '../cli/run.js';
 import { startEventConsumer, type RunningConsumer } from '../runtime/events/consumer.js';
 import { createEventMetrics, type EventMetrics } from '../runtime/events/metrics.js';
 import type { EventsConfig, RuntimeConfig } from '../runtime/config.js';
@@ -257,6 +258,74 @@ describe('event functions on a real JetStream', () => {
     expect(letters[0]!.headers[DeadLetterHeader.attempts]).toBe('3');
     expect(letters[0]!.headers[DeadLetterHeader.subject]).toBe(eventSubject('alpha', 'broken.run'));
     expect(letters[0]!.headers['ce-type']).toBe('broken.run');
+  });
+
+  it('lists dead letters and replays one to the function that gave up on it alone, through `cloudbase dead-letters`', async () => {
+    let fixed = false;
+    const attempts: string[] = [];
+    await deploy(
+      'replay',
+      'flaky',
+      'fetch',
+      async (request: Request) => {
+        attempts.push(`${fixed ? 'fixed' : 'broken'} ${request.headers.get('x-cloudbase-event-attempt')}`);
+        return new Response(fixed ? null : 'bug', { status: fixed ? 204 : 500 });
+      },
+      { types: ['replay.run'], maxAttempts: 2, backoffMs: [50] },
+    );
+    let calm = 0;
+    await deploy('replay', 'calm', 'fetch', async () => ((calm += 1), new Response(null, { status: 204 })), {
+      types: ['replay.run'],
+    });
+    const id = await send('replay', 'replay.run', { order: 9 });
+    await settled('replay', 'flaky');
+    await settled('replay', 'calm');
+    const cli = async (...args: string[]): Promise<{ code: number; lines: string[] }> => {
+      const lines: string[] = [];
+      const code = await main(
+        ['dead-letters', ...args, '--events-url', server.url, '--namespace', 'replay'],
+        {
+          stdout: (line) => lines.push(line),
+          stderr: (line) => lines.push(line),
+        },
+      );
+      return { code, lines };
+    };
+
+    const listed = await cli('list');
+    expect(listed.code).toBe(0);
+    expect(listed.lines).toHaveLength(1);
+    const letter = JSON.parse(listed.lines[0]!) as Record<string, unknown>;
+    expect(letter).toMatchObject({
+      namespace: 'replay',
+      function: 'flaky',
+      attempts: 2,
+      reason: 'attempt 2 of 2 failed: the function answered 500: bug',
+      subject: eventSubject('replay', 'replay.run'),
+      event: { id, source: '/e2e', type: 'replay.run' },
+    });
+    // A dead letter is replayed only to the function it belongs to.
+    const wrong = await cli('replay', '--function', 'calm', '--seq', String(letter['seq']));
+    expect(wrong.code).toBe(1);
+    expect(wrong.lines[0]).toContain("is not one of replay/calm's");
+    const missing = await cli('replay', '--function', 'flaky', '--seq', '999999');
+    expect(missing.code).toBe(1);
+    expect(missing.lines[0]).toContain('dead letter 999999 does not exist');
+
+    fixed = true;
+    const replayed = await cli('replay', '--function', 'flaky', '--all');
+    expect(replayed).toEqual({
+      code: 0,
+      lines: [JSON.stringify({ seq: letter['seq'], outcome: 'replayed' }), '{"replayed":1,"failed":0}'],
+    });
+    await eventually('the replayed event to be handled', async () =>
+      attempts.includes('fixed 1') ? true : undefined,
+    );
+    await settled('replay', 'flaky');
+    expect(attempts).toEqual(['broken 1', 'broken 2', 'fixed 1']);
+    expect(calm).toBe(1);
+    expect((await cli('list')).lines).toEqual([]);
+    expect(await deadLetters('replay', 'flaky')).toEqual([]);
   });
 
   it('dead-letters at once an event the handler calls bad (a 4xx)', async () => {

@@ -19,7 +19,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
 import { connectBus } from '../bus/connect.js';
 import { consumerNames } from '../bus/streams.js';
-import { consumerName, eventSubject, EVENTS_STREAM } from '../contract/event-bus.js';
+import { consumerName, eventSubject, EVENTS_STREAM, replaySubject } from '../contract/event-bus.js';
 import { publish } from '../bus/publish.js';
 import {
   clusterEnv,
@@ -29,7 +29,8 @@ import {
   removeNamespace,
   testNamespace,
 } from '../testing/cluster.js';
-import { applyYaml, readyPodIps } from '../testing/scaling.js';
+import { eventFunctionYaml } from '../testing/event-function.js';
+import { applyYaml, readyPodIps, replicasOf } from '../testing/scaling.js';
 import { postToIngest, serviceAccountToken, type IngestAnswer } from '../testing/ingest.js';
 import { reinstallCloudbase, uninstallCloudbase } from '../testing/install.js';
 
@@ -41,12 +42,15 @@ let connection: NatsConnection;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
 
-/** A fetch handler that answers each event with a reply event `e2e.handled` carrying the event's id. */
-const WORKER = `
+/**
+ * A fetch handler that takes `delayMs` over each event and answers it with a reply event `e2e.handled`
+ * carrying the event's id.
+ */
+const workerCode = (delayMs: number): string => `
 export default {
   async fetch(request) {
     const id = request.headers.get('ce-id');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, ${delayMs}));
     return new Response(JSON.stringify({ id }), {
       status: 200,
       headers: {
@@ -61,32 +65,20 @@ export default {
 };
 `;
 
-function workerYaml(replicas: number): string {
-  const configMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'worker-code', namespace },
-    data: { 'index.js': WORKER, 'package.json': '{ "type": "module" }' },
-  };
-  const deployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name: 'worker',
-      namespace,
-      annotations: {
-        'cloudbase.dev/function': 'true',
-        'cloudbase.dev/source': 'configmap:worker-code',
-        'cloudbase.dev/trigger': 'event',
-        'cloudbase.dev/events': 'e2e.work',
-        'cloudbase.dev/event-concurrency': '8',
-        'cloudbase.dev/event-backoff': '200ms',
-      },
+/** The worker, which the autoscaler sizes from its backlog (from `replicas`, never below `minScale`). */
+const workerYaml = (replicas: number, annotations: Record<string, string> = {}): string =>
+  eventFunctionYaml({
+    namespace,
+    name: 'worker',
+    code: workerCode(5),
+    types: 'e2e.work',
+    replicas,
+    annotations: {
+      'cloudbase.dev/event-concurrency': '8',
+      'cloudbase.dev/event-backoff': '200ms',
+      ...annotations,
     },
-    spec: { replicas, template: { spec: { containers: [{ name: 'function' }] } } },
-  };
-  return [configMap, deployment].map((o) => JSON.stringify(o)).join('\n');
-}
+  });
 
 /** Every reply the worker published so far: the ids of the events it handled, with repeats. */
 async function handledIds(reader: string): Promise<string[]> {
@@ -156,10 +148,14 @@ describe('event functions on the cluster', () => {
   }, 400_000);
 
   it('gives an event function its consumer, hands it every event through a pod killed mid-stream, and deletes the consumer with it', async () => {
-    await applyYaml(workerYaml(2), env);
+    // Two pods throughout, whatever the backlog: the kill must leave one consuming.
+    await applyYaml(workerYaml(2, { 'cloudbase.dev/min-scale': '2' }), env);
     const consumer = await workerConsumer();
     const info = await jsm.consumers.info(EVENTS_STREAM, consumer);
-    expect(info.config.filter_subjects).toEqual([eventSubject(namespace, 'e2e.work')]);
+    expect(info.config.filter_subjects).toEqual([
+      eventSubject(namespace, 'e2e.work'),
+      replaySubject(namespace, 'worker'),
+    ]);
     await eventually(
       'two worker pods to be ready',
       async () => ((await readyPodIps(kube, namespace, 'worker')).length === 2 ? true : undefined),
@@ -337,4 +333,71 @@ describe('event functions on the cluster', () => {
     );
     await jsm.consumers.delete(EVENTS_STREAM, reader);
   }, 400_000);
+  it('scales an event function on its backlog: from zero when events wait, up to max-scale under a burst, back to zero when idle', async () => {
+    // 4 events at once a pod, 300 ms each: one pod handles about 13 a second, so 240 events are a backlog.
+    const yaml = eventFunctionYaml({
+      namespace,
+      name: 'scaler',
+      code: workerCode(300),
+      types: 'e2e.scale',
+      replicas: 1,
+      annotations: {
+        'cloudbase.dev/event-concurrency': '4',
+        'cloudbase.dev/max-scale': '3',
+        'cloudbase.dev/scale-window': '6s',
+        'cloudbase.dev/scale-to-zero-after': '5s',
+      },
+    });
+    await applyYaml(yaml, env);
+    const consumer = consumerName(namespace, 'scaler');
+    await eventually(
+      'the controller to make the consumer',
+      async () => ((await consumerNames(jsm, EVENTS_STREAM)).includes(consumer) ? true : undefined),
+      120_000,
+    );
+    const reader = await addReplyReader('scaling');
+    await eventually(
+      'the idle function to be scaled to zero',
+      async () => ((await replicasOf(kube, namespace, 'scaler')).spec === 0 ? true : undefined),
+      120_000,
+    );
+    expect(await readyPodIps(kube, namespace, 'scaler')).toEqual([]);
+
+    const total = 240;
+    const ids = Array.from({ length: total }, (_, n) => `s-${n}`);
+    await Promise.all(
+      ids.map((id) =>
+        publish(js, namespace, {
+          attributes: { specversion: '1.0', id, source: '/scaling-e2e', type: 'e2e.scale' },
+          data: Buffer.from('{}'),
+        }),
+      ),
+    );
+    // 240 waiting events ask for 86 pods at 4 × 70 % a pod; max-scale holds it at 3.
+    await eventually(
+      'the backlog to scale the function from zero to its max-scale of 3',
+      async () => ((await replicasOf(kube, namespace, 'scaler')).spec === 3 ? true : undefined),
+      60_000,
+      100,
+    );
+    const handled: string[] = [];
+    await eventually(
+      `the ${total} events to be handled`,
+      async () => {
+        handled.push(...(await handledIds(reader)));
+        return new Set(handled).size === total ? true : undefined;
+      },
+      180_000,
+    );
+    expect([...new Set(handled)].sort()).toEqual([...ids].sort());
+    await eventually(
+      'the function to go back to zero once its backlog is gone',
+      async () => ((await replicasOf(kube, namespace, 'scaler')).spec === 0 ? true : undefined),
+      120_000,
+    );
+    const info = await jsm.consumers.info(EVENTS_STREAM, consumer);
+    expect(info.num_pending + info.num_ack_pending).toBe(0);
+    console.log(`events e2e: a backlog of ${total} scaled the function from 0 to 3 pods and back`);
+    await jsm.consumers.delete(EVENTS_STREAM, reader);
+  }, 600_000);
 });

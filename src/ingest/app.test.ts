@@ -31,6 +31,15 @@ async function call(
     json: () => JSON.parse(text) as { message?: string } & Record<string, unknown>,
   };
 }
+/** POSTs `events` to namespace shop in batch mode, with a bearer token. */
+const postBatch = (built: ReturnType<typeof buildIngestApp>, events: unknown[]) =>
+  call(built, {
+    method: 'POST',
+    url: '/namespaces/shop/events',
+    headers: { 'content-type': 'application/cloudevents-batch+json', authorization: 'Bearer t' },
+    payload: JSON.stringify(events),
+  });
+
 const binary = {
   'ce-specversion': '1.0',
   'ce-id': 'e-1',
@@ -84,12 +93,7 @@ describe('the ingest app', () => {
       source: '/t',
       type: 'orders.created',
     }));
-    const answer = await call(ingest, {
-      method: 'POST',
-      url: '/namespaces/shop/events',
-      headers: { 'content-type': 'application/cloudevents-batch+json', authorization: 'Bearer t' },
-      payload: JSON.stringify(batch),
-    });
+    const answer = await postBatch(ingest, batch);
     expect(answer.statusCode).toBe(202);
     expect(answer.json()).toEqual({ accepted: 2, duplicates: 1 });
   });
@@ -162,12 +166,7 @@ describe('the ingest app', () => {
       source: '/t',
       type,
     }));
-    const answer = await call(ingest, {
-      method: 'POST',
-      url: '/namespaces/shop/events',
-      headers: { 'content-type': 'application/cloudevents-batch+json', authorization: 'Bearer t' },
-      payload: JSON.stringify(batch),
-    });
+    const answer = await postBatch(ingest, batch);
     expect(answer.statusCode).toBe(422);
     expect(answer.json().message).toContain('"orders.lost"');
     expect(published).toHaveLength(0);

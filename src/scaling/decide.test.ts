@@ -38,6 +38,14 @@ function decide(overrides: Partial<ScaleInput>) {
 }
 
 describe('decideScale', () => {
+  it('names the demand it scaled on in its reason', () => {
+    const samples = steady(40_000, 100_000, 14);
+    expect(decide({ samples, replicas: 2 }).reason).toBe('14 requests in flight over 60s, 7 a pod');
+    expect(decide({ samples, replicas: 2, demand: 'events in backlog' }).reason).toBe(
+      '14 events in backlog over 60s, 7 a pod',
+    );
+  });
+
   it.each([
     // stable load, replicas → desired, and whether the panic window asks for twice the ready pods
     [7, 1, 1, false],

@@ -45,6 +45,8 @@ export interface ScaleInput {
    * False keeps a function at one pod at least.
    */
   zeroRouteReady: boolean;
+  /** What `concurrency` counts, as the reasons say it. Default: `requests in flight`. */
+  demand?: string;
 }
 
 export interface ScaleDecision {
@@ -94,9 +96,10 @@ export function decideScale(input: ScaleInput): ScaleDecision {
   const panic = panicAt !== undefined && now - panicAt < scaling.stableWindowMs;
 
   let wanted = panic ? Math.max(stableReplicas, panicReplicas) : stableReplicas;
+  const demand = input.demand ?? 'requests in flight';
   let reason = panic
-    ? `panic: ${format(panicked)} requests in flight over ${seconds(panicWindowMs)}, ${format(perPod)} a pod`
-    : `${format(stable)} requests in flight over ${seconds(scaling.stableWindowMs)}, ${format(perPod)} a pod`;
+    ? `panic: ${format(panicked)} ${demand} over ${seconds(panicWindowMs)}, ${format(perPod)} a pod`
+    : `${format(stable)} ${demand} over ${seconds(scaling.stableWindowMs)}, ${format(perPod)} a pod`;
 
   if (panic) {
     const floor = Math.max(replicas, input.state.panicReplicas ?? 0);

@@ -1,12 +1,14 @@
 /**
- * The autoscaler: in the leading controller, about once a second, reads the ready pods of every function
- * that has pods (a sample of them when there are many) and what the activator holds, decides each
- * function's replicas (scaling/decide.ts) and writes the ones that changed to the Deployment's scale
- * subresource. The I/O around the decision: read, decide, write.
+ * The autoscaler: in the leading controller, about once a second, reads the ready pods of every HTTP
+ * function that has pods (a sample of them when there are many), what the activator holds, and the backlog
+ * of every event function's consumer; decides each function's replicas (scaling/decide.ts) and writes the
+ * ones that changed to the Deployment's scale subresource. The I/O around the decision: read, decide, write.
  */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { ConsumerBacklog } from '../../bus/streams.js';
 import { Label } from '../../contract/annotations.js';
+import { consumerName } from '../../contract/event-bus.js';
 import type { FunctionSpec } from '../../contract/function-spec.js';
 import { isFunction, parseFunctionSpec } from '../../contract/parse.js';
 import { parseRuntimeStats, type RuntimeStats } from '../../contract/stats.js';
@@ -48,6 +50,11 @@ export interface AutoscalerOptions {
   scale: (namespace: string, name: string, replicas: number) => Promise<void>;
   isLeading: () => boolean;
   activator: ActivatorView;
+  /**
+   * The backlog of every event function's consumer, by consumer name (bus/streams.ts); throws while the bus
+   * cannot be reached. Without it event functions are not scaled.
+   */
+  backlogs?: () => Promise<ReadonlyMap<string, ConsumerBacklog>>;
   metrics: AutoscalerMetrics;
   logger: Logger;
   now?: () => number;
@@ -87,6 +94,8 @@ export class Autoscaler {
   private stopped = true;
   /** Each start's ticks carry its number, so a tick of an earlier start schedules nothing. */
   private generation = 0;
+  /** Whether the last backlog read failed: its failure and recovery are logged once each. */
+  private backlogsFailing = false;
   private readonly now: () => number;
 
   constructor(private readonly options: AutoscalerOptions) {
@@ -133,6 +142,7 @@ export class Autoscaler {
       this.options.logger.warn({ err }, 'could not read the activator; held requests count as none');
       return new Map<string, { held: number; requests: number }>();
     });
+    const backlogs = await this.readBacklogs();
     const seen = new Set<string>();
     const functions: Observed[] = [];
     for (const deployment of this.options.deployments()) {
@@ -149,12 +159,21 @@ export class Autoscaler {
         this.options.metrics.forget(tracked.spec.namespace, tracked.spec.name);
       }
     }
+    // An event function's pods are not read: its consumer's backlog is its demand.
     const reads = await this.readAll(
-      functions.map((f) => sample(f.ready, this.options.sampleSize ?? DEFAULT_SAMPLE_SIZE)),
+      functions.map((f) =>
+        f.tracked.spec.events === undefined
+          ? sample(f.ready, this.options.sampleSize ?? DEFAULT_SAMPLE_SIZE)
+          : [],
+      ),
     );
     const writes: Promise<void>[] = [];
     functions.forEach((observed, i) =>
-      writes.push(...this.decide(observed, reads[i]!, activator.get(observed.key), now)),
+      writes.push(
+        ...(observed.tracked.spec.events === undefined
+          ? this.decide(observed, reads[i]!, activator.get(observed.key), now)
+          : this.decideEvents(observed, backlogs, now)),
+      ),
     );
     await Promise.all(writes);
     // A function still tracked leaves the activator's route through retire(), once its pods serve.
@@ -218,6 +237,63 @@ export class Autoscaler {
     if (decision.replicas !== replicas)
       writes.push(this.write(deployment, tracked, replicas, decision.replicas, decision.reason));
     return writes;
+  }
+
+  /**
+   * Decides an event function from its consumer's backlog, as an HTTP function is decided from its requests
+   * in flight, with `event-concurrency` as each pod's target. A backlog that could not be read (the bus is
+   * unreachable, the consumer has no leader or does not exist yet) decides nothing: the function keeps its
+   * replicas rather than go to zero on a number nobody measured. No activator: events wait in the stream.
+   */
+  private decideEvents(
+    { deployment, tracked, ready }: Observed,
+    backlogs: ReadonlyMap<string, ConsumerBacklog> | undefined,
+    now: number,
+  ): Promise<void>[] {
+    const { spec } = tracked;
+    const backlog = backlogs?.get(consumerName(spec.namespace, spec.name));
+    if (backlog === undefined || spec.events === undefined) return [];
+    tracked.observations.recordBacklog(now, backlog, spec.scaling.stableWindowMs);
+    const replicas = tracked.written ?? deployment.spec?.replicas ?? 1;
+    const decision = decideScale({
+      scaling: { ...spec.scaling, targetConcurrency: spec.events.concurrency },
+      samples: tracked.observations.samples,
+      replicas,
+      readyReplicas: ready.length,
+      now,
+      state: tracked.state,
+      zeroRouteReady: true,
+      demand: 'events in backlog',
+    });
+    tracked.state = decision.state;
+    const labels = { namespace: spec.namespace, function: spec.name };
+    const { metrics } = this.options;
+    metrics.eventBacklog.set(labels, backlog.pending + backlog.ackPending);
+    metrics.desiredReplicas.set(labels, decision.replicas);
+    metrics.actualReplicas.set(labels, ready.length);
+    metrics.panic.set(labels, decision.panic ? 1 : 0);
+    return decision.replicas === replicas
+      ? []
+      : [this.write(deployment, tracked, replicas, decision.replicas, decision.reason)];
+  }
+
+  /** Every event function's backlog this tick; undefined when there is no bus or it could not be read. */
+  private async readBacklogs(): Promise<ReadonlyMap<string, ConsumerBacklog> | undefined> {
+    if (this.options.backlogs === undefined) return undefined;
+    try {
+      const backlogs = await this.options.backlogs();
+      if (this.backlogsFailing) this.options.logger.info('event backlogs read again; event functions scale');
+      this.backlogsFailing = false;
+      return backlogs;
+    } catch (err) {
+      if (!this.backlogsFailing)
+        this.options.logger.warn(
+          { err },
+          'could not read the event backlogs; event functions keep their replicas until they can be read',
+        );
+      this.backlogsFailing = true;
+      return undefined;
+    }
   }
 
   /** The function's tracking, parsed again only when its Deployment changed; undefined for a non-function. */

@@ -9,6 +9,7 @@ export interface AutoscalerMetrics {
   actualReplicas: Gauge<(typeof LABELS)[number]>;
   panic: Gauge<(typeof LABELS)[number]>;
   heldRequests: Gauge<(typeof LABELS)[number]>;
+  eventBacklog: Gauge<(typeof LABELS)[number]>;
   /** Drops every series of a function that is gone. */
   forget(namespace: string, fn: string): void;
   /** Drops every series: this replica stopped leading. */
@@ -29,6 +30,10 @@ export function createAutoscalerMetrics(registry: Registry): AutoscalerMetrics {
     heldRequests: gauge(
       'cloudbase_autoscaler_held_requests',
       'Requests the activator holds for the function, or streams to a pod not yet Ready.',
+    ),
+    eventBacklog: gauge(
+      'cloudbase_autoscaler_event_backlog',
+      "An event function's consumer backlog as its leader reports it: events not yet delivered plus those delivered and not yet acknowledged.",
     ),
   };
   const all = Object.values(metrics);

@@ -54,4 +54,25 @@ describe('FunctionObservations', () => {
     for (let at = 1000; at <= 10_000; at += 1000) observed.record(at, 0, [], 0, 0, 3000);
     expect(observed.samples.map((s) => s.at)).toEqual([8000, 9000, 10_000]);
   });
+  it("takes an event function's backlog as its demand and its deliveries as its activity", () => {
+    const observed = new FunctionObservations();
+    expect(observed.recordBacklog(1000, { pending: 40, ackPending: 8, delivered: 100 }, 60_000)).toEqual({
+      at: 1000,
+      concurrency: 48,
+      requests: 0,
+      held: 0,
+    });
+    expect(observed.recordBacklog(2000, { pending: 0, ackPending: 2, delivered: 146 }, 60_000)).toEqual({
+      at: 2000,
+      concurrency: 2,
+      requests: 46,
+      held: 0,
+    });
+    // The consumer made again: its deliveries count from nothing, never backwards.
+    expect(observed.recordBacklog(3000, { pending: 0, ackPending: 0, delivered: 3 }, 60_000).requests).toBe(
+      0,
+    );
+    expect(observed.recordBacklog(3500, { pending: 0, ackPending: 0, delivered: 3 }, 2000).requests).toBe(0);
+    expect(observed.samples.map((s) => s.at)).toEqual([2000, 3000, 3500]);
+  });
 });

@@ -3,6 +3,7 @@
  * concurrency since its previous read, summed over the ready pods (extrapolated from those read), and the
  * requests answered meanwhile. Keeps the samples of the last stable window.
  */
+import type { ConsumerBacklog } from '../../bus/streams.js';
 import { meanConcurrency, type RuntimeStats } from '../../contract/stats.js';
 import type { ScaleSample } from '../../scaling/decide.js';
 
@@ -14,6 +15,8 @@ export interface PodRead {
 
 export class FunctionObservations {
   private readonly previous = new Map<string, RuntimeStats>();
+  /** An event function's deliveries at its previous read. */
+  private delivered: number | undefined;
   readonly samples: ScaleSample[] = [];
 
   /**
@@ -46,14 +49,30 @@ export class FunctionObservations {
     }
     for (const uid of this.previous.keys()) if (!seen.has(uid)) this.previous.delete(uid);
     const scale = measured === 0 ? 0 : readyPods / measured;
-    const sample: ScaleSample = {
-      at: now,
-      concurrency: concurrency * scale,
-      requests: requests * scale + activatorRequests,
-      held,
-    };
+    return this.push(
+      { at: now, concurrency: concurrency * scale, requests: requests * scale + activatorRequests, held },
+      windowMs,
+    );
+  }
+
+  /**
+   * Adds the sample of one tick of an event function: its consumer's backlog (pending and ack-pending) is
+   * the demand, as requests in flight are an HTTP function's, and the deliveries since the last read its
+   * activity. A consumer made again counts from nothing.
+   */
+  recordBacklog(now: number, backlog: ConsumerBacklog, windowMs: number): ScaleSample {
+    const before = this.delivered;
+    this.delivered = backlog.delivered;
+    const requests = before === undefined ? 0 : Math.max(0, backlog.delivered - before);
+    return this.push(
+      { at: now, concurrency: backlog.pending + backlog.ackPending, requests, held: 0 },
+      windowMs,
+    );
+  }
+
+  private push(sample: ScaleSample, windowMs: number): ScaleSample {
     this.samples.push(sample);
-    while (this.samples.length > 0 && this.samples[0]!.at <= now - windowMs) this.samples.shift();
+    while (this.samples.length > 0 && this.samples[0]!.at <= sample.at - windowMs) this.samples.shift();
     return sample;
   }
 }

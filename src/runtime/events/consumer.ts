@@ -15,7 +15,7 @@ import {
 } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { DeadLetterHeader, EVENTS_STREAM, isEventType } from '../../contract/event-bus.js';
+import { DeadLetterHeader, EVENTS_STREAM, isEventType, isReplaySubject } from '../../contract/event-bus.js';
 import { MSG_ID_HEADER, readEventHeaders } from '../../contract/event-message.js';
 import { decodeHttpEvents, isHttpEvent, type BusEvent } from '../../bus/http-events.js';
 import { publish } from '../../bus/publish.js';
@@ -257,7 +257,9 @@ function deadLetterHeaders(
   }
   headers.set(DeadLetterHeader.reason, reason.replace(/[\r\n]+/g, ' '));
   headers.set(DeadLetterHeader.attempts, String(Math.min(attempt, config.maxAttempts)));
-  headers.set(DeadLetterHeader.subject, msg.subject);
+  // A replayed event dead-lettered again keeps the subject it was first published on.
+  const first = isReplaySubject(msg.subject) ? msg.headers?.get(DeadLetterHeader.subject) : undefined;
+  headers.set(DeadLetterHeader.subject, first !== undefined && first !== '' ? first : msg.subject);
   headers.set(MSG_ID_HEADER, `${msg.info.stream}-${msg.seq}-${config.consumer}`);
   return headers;
 }
