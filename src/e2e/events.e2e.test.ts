@@ -30,7 +30,7 @@ import {
   testNamespace,
 } from '../testing/cluster.js';
 import { eventFunctionYaml } from '../testing/event-function.js';
-import { applyYaml, readyPodIps, replicasOf } from '../testing/scaling.js';
+import { applyYaml, readyPodIps, replicasOf, slowFunctionYaml } from '../testing/scaling.js';
 import { postToIngest, serviceAccountToken, type IngestAnswer } from '../testing/ingest.js';
 import { reinstallCloudbase, uninstallCloudbase } from '../testing/install.js';
 
@@ -216,6 +216,18 @@ describe('event functions on the cluster', () => {
     const reader = await addReplyReader('ingest');
     expect((await kubectl(['-n', namespace, 'create', 'serviceaccount', 'publisher'])).code).toBe(0);
     const publisher = await serviceAccountToken(namespace, 'publisher');
+    // A tenant's function routed at the ingest's path on any host: the ingest's Host still takes its requests
+    // (else the function would read every publisher's events and tokens for that path).
+    await applyYaml(
+      slowFunctionYaml(namespace, 'shadow', { 'cloudbase.dev/route': `/namespaces/${namespace}/events` }),
+      env,
+    );
+    await eventually(
+      'Traefik to route the shadowing function',
+      async () =>
+        (await fetch(`${env.traefikUrl}/namespaces/${namespace}/events`)).status === 200 ? true : undefined,
+      180_000,
+    );
 
     const anonymous = await postEvents(binaryEvent('i-0', 'e2e.work'), '{}');
     expect(anonymous.status).toBe(401);
