@@ -163,28 +163,41 @@ export interface ConsumerBacklog {
 }
 
 /**
- * The backlog of every event function's consumer on the stream, by consumer name, in one paged request.
- * Only numbers a consumer's leader gave are returned: in a cluster the server answering the list asks each
- * consumer's leader (only the leader serves consumer info), and lists a consumer without a leader with its
- * configuration alone and a `cluster` that names no leader; such a consumer, or one the answer left out, is
- * absent here rather than reported empty. (KEDA's JetStream scaler read a follower's monitoring endpoint and scaled on
- * stale numbers: kedacore/keda#3860.) https://docs.nats.io/reference/reference-protocols/nats_api_reference
+ * The backlogs of the named consumers, each read from its own leader (`CONSUMER.INFO` is answered by the
+ * consumer's leader only, so the numbers are never a follower's stale ones: KEDA's JetStream scaler read a
+ * follower's monitoring endpoint and scaled on stale lag, kedacore/keda#3860). Read one by one, at most
+ * `parallel` at a time, so a consumer without a leader (a server restarting) costs only its own number, and
+ * each within `deadlineMs`. A consumer that does not exist, has no leader, or did not answer in time is
+ * absent rather than reported empty. https://docs.nats.io/reference/reference-protocols/nats_api_reference
  */
-export async function functionConsumerBacklogs(
+export async function consumerBacklogs(
   jsm: JetStreamManager,
   stream: string,
+  names: readonly string[],
+  { parallel = 32, deadlineMs = 1_500 }: { parallel?: number; deadlineMs?: number } = {},
 ): Promise<Map<string, ConsumerBacklog>> {
   const backlogs = new Map<string, ConsumerBacklog>();
-  for await (const info of jsm.consumers.list(stream)) {
-    if (info.config.metadata?.[CONSUMER_FUNCTION_METADATA] === undefined) continue;
+  const read = async (name: string): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), deadlineMs);
+    });
+    const info = await Promise.race([jsm.consumers.info(stream, name).catch(() => undefined), late]);
+    clearTimeout(timer);
     // A standalone server reports no cluster: it is the only one, so its numbers are the leader's.
-    if (info.cluster !== undefined && (info.cluster.leader ?? '') === '') continue;
-    backlogs.set(info.name, {
+    if (info === undefined || (info.cluster !== undefined && (info.cluster.leader ?? '') === '')) return;
+    backlogs.set(name, {
       pending: info.num_pending,
       ackPending: info.num_ack_pending,
       delivered: info.delivered.consumer_seq,
     });
-  }
+  };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, names.length) }, async () => {
+      while (next < names.length) await read(names[next++]!);
+    }),
+  );
   return backlogs;
 }
 

@@ -62,6 +62,8 @@ export interface ControllerOptions {
     baseImages: Readonly<Record<Runtime, string>>;
     runtimeImages: Readonly<Record<Runtime, string>>;
   };
+  /** Hosts no function may route (`--reserved-hosts`): Cloudbase's own, such as the event ingest's. */
+  reservedHosts?: readonly string[];
   /** The event bus (`--events-url`): its streams, and a consumer for every event function. */
   events?: { jsm: () => JetStreamManager | Error; replicas: number };
 }
@@ -142,7 +144,7 @@ export class FunctionController {
       scale: (namespace, name, replicas) => scaleDeployment(options.kube, namespace, name, replicas),
       isLeading: () => this.elector.isLeader,
       activator: this.activatorView(),
-      ...(this.consumers === undefined ? {} : { backlogs: () => this.consumers!.backlogs() }),
+      ...(this.consumers === undefined ? {} : { backlogs: (names) => this.consumers!.backlogs(names) }),
       metrics: createAutoscalerMetrics(options.registry),
       logger: options.logger.child({ component: 'autoscaler' }),
     });
@@ -156,7 +158,11 @@ export class FunctionController {
 
   /** The route grant of a namespace (routing/grants.ts), from the cached Namespace's annotations. */
   private grantOf(namespace: string): GrantResult {
-    return parseGrant(namespace, this.caches.namespaces.get(namespace)?.metadata?.annotations);
+    const result = parseGrant(namespace, this.caches.namespaces.get(namespace)?.metadata?.annotations);
+    const reservedHosts = this.options.reservedHosts ?? [];
+    return result.ok && reservedHosts.length > 0
+      ? { ok: true, grant: { ...result.grant, reservedHosts } }
+      : result;
   }
 
   /** The activator's routes and stats, or none without an activator. */

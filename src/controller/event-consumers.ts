@@ -16,8 +16,7 @@ import {
   ensureConsumer,
   ensureStream,
   eventsStreamConfig,
-  functionConsumerBacklogs,
-  isStreamNotFound,
+  consumerBacklogs,
   type ConsumerBacklog,
 } from '../bus/streams.js';
 import { consumerName, EVENTS_STREAM } from '../contract/event-bus.js';
@@ -88,16 +87,11 @@ export class EventConsumers {
   }
 
   /**
-   * The backlog of every event function's consumer, by consumer name, from the consumers' leaders
-   * (bus/streams.ts); none before the events stream exists. Throws while the bus cannot be reached.
+   * The backlogs of the named consumers, each from its leader (bus/streams.ts); a consumer that could not be
+   * read is absent. Throws while the bus cannot be reached.
    */
-  async backlogs(): Promise<Map<string, ConsumerBacklog>> {
-    try {
-      return await functionConsumerBacklogs(this.manager(), EVENTS_STREAM);
-    } catch (error) {
-      if (isStreamNotFound(error)) return new Map();
-      throw error;
-    }
+  backlogs(names: readonly string[]): Promise<Map<string, ConsumerBacklog>> {
+    return consumerBacklogs(this.manager(), EVENTS_STREAM, names);
   }
 
   /** The streams, created or brought to their configuration once per process (again after a failure). */

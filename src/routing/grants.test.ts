@@ -81,6 +81,22 @@ describe('grantProblem', () => {
     expect(grantProblem(fn(annotations), grant)).toBe(expected);
   });
 
+  it('refuses a reserved host in any namespace, granted or not, and nothing else', () => {
+    const reserved = { ok: true as const, grant: { reservedHosts: ['events.cloudbase.local'] } };
+    expect(grantProblem(fn({ 'cloudbase.dev/host': 'events.cloudbase.local' }), reserved)).toBe(
+      "host events.cloudbase.local is reserved for Cloudbase itself (the controller's --reserved-hosts) and routes no function; use another host",
+    );
+    const granted = {
+      ok: true as const,
+      grant: { hosts: ['*.cloudbase.local'], reservedHosts: ['events.cloudbase.local'] },
+    };
+    expect(grantProblem(fn({ 'cloudbase.dev/host': 'events.cloudbase.local' }), granted)).toContain(
+      'is reserved',
+    );
+    expect(grantProblem(fn({ 'cloudbase.dev/host': 'api.cloudbase.local' }), granted)).toBeUndefined();
+    expect(grantProblem(fn({}), reserved)).toBeUndefined();
+  });
+
   it('refuses every route under an unreadable grant', () => {
     const broken = grantOf({ 'cloudbase.dev/allowed-hosts': '*' });
     expect(grantProblem(fn({ 'cloudbase.dev/host': 'a.example.com' }), broken)).toContain('cannot be read');

@@ -20,6 +20,11 @@ export interface RouteGrant {
   hosts?: readonly string[];
   /** Undefined: any path. */
   pathPrefixes?: readonly string[];
+  /**
+   * Hosts no namespace may route, whatever its grant: the platform's own (the controller's
+   * `--reserved-hosts`, e.g. the event ingest's). Not read from annotations.
+   */
+  reservedHosts?: readonly string[];
 }
 
 /** A namespace's grant, or why its annotations cannot be read (then nothing is granted: fail closed). */
@@ -69,8 +74,11 @@ export function grantProblem(spec: FunctionSpec, result: GrantResult): string | 
   const route = spec.route;
   if (route === undefined) return undefined; // an event function claims no route
   if (!result.ok) return result.problem;
-  const { hosts, pathPrefixes } = result.grant;
+  const { hosts, pathPrefixes, reservedHosts } = result.grant;
   const where = `Namespace ${spec.namespace}`;
+  if (route.host !== undefined && reservedHosts?.includes(route.host) === true) {
+    return `host ${route.host} is reserved for Cloudbase itself (the controller's --reserved-hosts) and routes no function; use another host`;
+  }
   if (hosts !== undefined) {
     const allowed = hosts.join(', ');
     if (route.host === undefined) {

@@ -4,6 +4,17 @@ import { parseControllerFlags } from './controller-flags.js';
 const inCluster = { POD_NAMESPACE: 'cloudbase-system', POD_NAME: 'cloudbase-abc' };
 
 describe('parseControllerFlags', () => {
+  it('--reserved-hosts: exact hosts, none by default, a wrong one named', () => {
+    expect(parseControllerFlags([], inCluster).reservedHosts).toEqual([]);
+    expect(
+      parseControllerFlags(['--reserved-hosts', 'events.cloudbase.local, api.example.com'], inCluster)
+        .reservedHosts,
+    ).toEqual(['events.cloudbase.local', 'api.example.com']);
+    expect(() => parseControllerFlags(['--reserved-hosts', 'a.example.com,bad host'], inCluster)).toThrow(
+      /--reserved-hosts has "bad host", which/,
+    );
+  });
+
   it('without certificates flags serves no webhook', () => {
     const flags = parseControllerFlags([], inCluster);
     expect(flags.webhook).toBeUndefined();

@@ -4,6 +4,7 @@ import type { InjectionConfig } from '../../admission/inject/config.js';
 import type { BuildSettings } from '../../builder/job.js';
 import { MIN_KEPT_IMAGES } from '../../builder/retention.js';
 import { parseRegistry } from '../../contract/build.js';
+import { parseHost } from '../../contract/fields.js';
 import type { Runtime } from '../../contract/function-spec.js';
 import { eventsUrlFlag, integerFlag, UsageError } from '../command.js';
 import { parseServicePortRef, type ServicePortRef } from '../../controller/autoscaler/activator-routes.js';
@@ -20,7 +21,8 @@ export const controllerUsage =
   '[--cert-validity-seconds N]] [--webhook-port 8443] [--client-ca FILE] [--runtime-image RUNTIME=IMAGE]... [--shutdown-delay-seconds 0] [--autoscaler on|off] ' +
   '[--activator-service cloudbase-system/cloudbase-activator --traefik-api traefik/traefik:metrics] ' +
   '[--registry HOST[:PORT][/PREFIX] [--registry-insecure] [--assembler-image IMAGE] [--build-deadline-seconds 600] ' +
-  '[--build-keep-images 3] [--build-base-image RUNTIME=IMAGE]...] [--events-url nats://HOST:PORT[,...] [--events-replicas 1]]';
+  '[--build-keep-images 3] [--build-base-image RUNTIME=IMAGE]...] [--events-url nats://HOST:PORT[,...] [--events-replicas 1]] ' +
+  '[--reserved-hosts HOST[,HOST...]]';
 
 export interface ControllerFlags {
   kubeconfig: string | undefined;
@@ -53,6 +55,8 @@ export interface ControllerFlags {
   traefikApi?: ServicePortRef;
   /** After SIGTERM, stay up (not ready) this long so Service endpoints drop this replica before it closes. */
   shutdownDelaySeconds: number;
+  /** `--reserved-hosts`: hosts no function may route, Cloudbase's own (the event ingest's). */
+  reservedHosts: string[];
   /** With `--registry`: functions build into images there (src/builder). */
   builds?: BuildSettings;
   /** The runtime images (`--runtime-image`, CLOUDBASE_RUNTIME_IMAGES), which the webhook injects. */
@@ -107,6 +111,7 @@ function controllerOptions(env: NodeJS.ProcessEnv) {
     'build-base-image': { type: 'string', multiple: true, default: [] as string[] },
     'events-url': { type: 'string' },
     'events-replicas': { type: 'string', default: '1' },
+    'reserved-hosts': { type: 'string', default: '' },
     ...CLIENT_CA_OPTION,
   } as const;
 }
@@ -172,7 +177,20 @@ export function parseControllerFlags(argv: string[], env: NodeJS.ProcessEnv = pr
     ...(events === undefined ? {} : { events }),
     runtimeImages,
     buildBaseImages: runtimeImagesFrom(values['build-base-image'], runtimeImages, '--build-base-image'),
+    reservedHosts: reservedHostsFlag(values['reserved-hosts']),
   };
+}
+
+/** `--reserved-hosts a.example,b.example`: exact hosts, as `cloudbase.dev/host` takes them. */
+function reservedHostsFlag(value: string): string[] {
+  const hosts: string[] = [];
+  for (const item of value.split(',').map((part) => part.trim())) {
+    if (item === '') continue;
+    const host = parseHost(item);
+    if (!host.ok) throw new UsageError(`--reserved-hosts has ${JSON.stringify(item)}, which ${host.problem}`);
+    hosts.push(host.value);
+  }
+  return hosts;
 }
 
 /** `--registry` and the flags that only mean something with it. */

@@ -137,6 +137,7 @@ function controllerOptions(
     workers: flags.workers,
     resyncMs: flags.resyncSeconds * 1000,
     autoscaler: flags.autoscaler,
+    reservedHosts: flags.reservedHosts,
     ...(flags.activatorService === undefined ? {} : { activatorService: flags.activatorService }),
     ...(flags.traefikApi === undefined ? {} : { traefikApi: flags.traefikApi }),
     ...(flags.builds === undefined

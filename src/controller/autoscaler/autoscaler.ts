@@ -51,10 +51,10 @@ export interface AutoscalerOptions {
   isLeading: () => boolean;
   activator: ActivatorView;
   /**
-   * The backlog of every event function's consumer, by consumer name (bus/streams.ts); throws while the bus
-   * cannot be reached. Without it event functions are not scaled.
+   * The backlogs of the named consumers, by name (bus/streams.ts), those that could not be read left out;
+   * throws while the bus cannot be reached. Without it event functions are not scaled.
    */
-  backlogs?: () => Promise<ReadonlyMap<string, ConsumerBacklog>>;
+  backlogs?: (consumers: readonly string[]) => Promise<ReadonlyMap<string, ConsumerBacklog>>;
   metrics: AutoscalerMetrics;
   logger: Logger;
   now?: () => number;
@@ -85,6 +85,8 @@ interface Tracked {
   resourceVersion: string | undefined;
   observations: FunctionObservations;
   state: ScalerState;
+  /** An event function whose backlog the last tick could not read. */
+  backlogUnread?: boolean;
 }
 
 export class Autoscaler {
@@ -142,7 +144,6 @@ export class Autoscaler {
       this.options.logger.warn({ err }, 'could not read the activator; held requests count as none');
       return new Map<string, { held: number; requests: number }>();
     });
-    const backlogs = await this.readBacklogs();
     const seen = new Set<string>();
     const functions: Observed[] = [];
     for (const deployment of this.options.deployments()) {
@@ -160,13 +161,20 @@ export class Autoscaler {
       }
     }
     // An event function's pods are not read: its consumer's backlog is its demand.
-    const reads = await this.readAll(
-      functions.map((f) =>
-        f.tracked.spec.events === undefined
-          ? sample(f.ready, this.options.sampleSize ?? DEFAULT_SAMPLE_SIZE)
-          : [],
+    const [backlogs, reads] = await Promise.all([
+      this.readBacklogs(
+        functions.flatMap(({ tracked: { spec } }) =>
+          spec.events === undefined ? [] : [consumerName(spec.namespace, spec.name)],
+        ),
       ),
-    );
+      this.readAll(
+        functions.map((f) =>
+          f.tracked.spec.events === undefined
+            ? sample(f.ready, this.options.sampleSize ?? DEFAULT_SAMPLE_SIZE)
+            : [],
+        ),
+      ),
+    ]);
     const writes: Promise<void>[] = [];
     functions.forEach((observed, i) =>
       writes.push(
@@ -252,6 +260,7 @@ export class Autoscaler {
   ): Promise<void>[] {
     const { spec } = tracked;
     const backlog = backlogs?.get(consumerName(spec.namespace, spec.name));
+    if (backlogs !== undefined) this.noteBacklogRead(tracked, backlog !== undefined);
     if (backlog === undefined || spec.events === undefined) return [];
     tracked.observations.recordBacklog(now, backlog, spec.scaling.stableWindowMs);
     const replicas = tracked.written ?? deployment.spec?.replicas ?? 1;
@@ -277,11 +286,24 @@ export class Autoscaler {
       : [this.write(deployment, tracked, replicas, decision.replicas, decision.reason)];
   }
 
-  /** Every event function's backlog this tick; undefined when there is no bus or it could not be read. */
-  private async readBacklogs(): Promise<ReadonlyMap<string, ConsumerBacklog> | undefined> {
-    if (this.options.backlogs === undefined) return undefined;
+  /** Logs once when a function's backlog cannot be read although the bus answers, and once when it can again. */
+  private noteBacklogRead(tracked: Tracked, read: boolean): void {
+    if ((tracked.backlogUnread ?? false) === !read) return;
+    tracked.backlogUnread = !read;
+    const fields = { namespace: tracked.spec.namespace, function: tracked.spec.name };
+    if (read) this.options.logger.info(fields, 'event backlog read again; the function scales');
+    else
+      this.options.logger.warn(
+        fields,
+        'could not read the event backlog (no consumer, no leader, or no answer in time); the function keeps its replicas',
+      );
+  }
+
+  /** The event functions' backlogs this tick; undefined when there is no bus or it could not be read. */
+  private async readBacklogs(consumers: string[]): Promise<ReadonlyMap<string, ConsumerBacklog> | undefined> {
+    if (this.options.backlogs === undefined || consumers.length === 0) return undefined;
     try {
-      const backlogs = await this.options.backlogs();
+      const backlogs = await this.options.backlogs(consumers);
       if (this.backlogsFailing) this.options.logger.info('event backlogs read again; event functions scale');
       this.backlogsFailing = false;
       return backlogs;
