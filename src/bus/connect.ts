@@ -4,7 +4,7 @@
  * https://docs.nats.io/using-nats/developer/connecting/reconnect
  */
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, tokenAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 export interface BusConnectOptions {
@@ -13,6 +13,13 @@ export interface BusConnectOptions {
   /** The connection's name, which the servers' monitoring shows (`cloudbase-controller`, a pod's name). */
   name: string;
   logger: Logger;
+  /**
+   * The service account token to present, read again on every connect and reconnect: the kubelet renews a
+   * projected token in its file, and the bus ends a session when its token expires (contract/bus-access.ts).
+   */
+  token?: () => string;
+  /** Where replies come (a function's pods may subscribe only under their own prefix). */
+  inboxPrefix?: string;
 }
 
 /** Connects, waiting for the first server to answer; throws naming the servers when none does in time. */
@@ -28,6 +35,8 @@ export async function connectBus(options: BusConnectOptions, timeoutMs = 30_000)
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
         timeout: 5_000,
+        ...(options.token === undefined ? {} : { authenticator: tokenAuthenticator(options.token) }),
+        ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
       });
       void logStatus(connection, options.logger);
       return connection;

@@ -11,6 +11,11 @@ export const EVENTS_STREAM = 'CLOUDBASE_EVENTS';
 const EVENTS_PREFIX = 'cloudbase.events';
 export const EVENTS_SUBJECTS = `${EVENTS_PREFIX}.>`;
 
+/** Every event subject of one namespace: where its functions and its publishers may publish. */
+export function namespaceEventSubjects(namespace: string): string {
+  return `${EVENTS_PREFIX}.${namespace}.>`;
+}
+
 /**
  * Dead-lettered events re-published to one function (`cloudbase.replay.<namespace>.<function>`): in the
  * events stream, but only that function's consumer takes them, so the functions that handled the event

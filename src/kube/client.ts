@@ -225,6 +225,53 @@ export async function reviewPodToken(kube: Kube, token: string, audience: string
   return { namespace: user[1]!, serviceAccount: user[2]!, podName, podUid };
 }
 
+/** A service account token as the API server vouches for it: its account and, when bound, its pod. */
+export interface ServiceAccountToken {
+  namespace: string;
+  serviceAccount: string;
+  podName?: string;
+  podUid?: string;
+}
+
+/**
+ * Asks the API server whose service account `token` is, for `audience` (a TokenReview): its account and
+ * the pod it is bound to if any, or an error saying why it vouches for none.
+ */
+export async function reviewServiceAccountToken(
+  kube: Kube,
+  token: string,
+  audience: string,
+): Promise<ServiceAccountToken | Error> {
+  const reviewed = await reviewToken(kube, token, audience);
+  if (reviewed instanceof Error) return reviewed;
+  const user = SERVICE_ACCOUNT_USER.exec(reviewed.username);
+  if (user === null)
+    return new Error(`the token of ${JSON.stringify(reviewed.username)} is not a service account token`);
+  const podName = reviewed.extra['authentication.kubernetes.io/pod-name']?.[0];
+  const podUid = reviewed.extra['authentication.kubernetes.io/pod-uid']?.[0];
+  return {
+    namespace: user[1]!,
+    serviceAccount: user[2]!,
+    ...(podName === undefined ? {} : { podName }),
+    ...(podUid === undefined ? {} : { podUid }),
+  };
+}
+
+/** A pod's UID and labels, or undefined when there is no such pod. Needs `get` on `pods`. */
+export async function readPodIdentity(
+  kube: Kube,
+  namespace: string,
+  name: string,
+): Promise<{ uid: string; labels: Record<string, string> } | undefined> {
+  try {
+    const pod = await kube.core.readNamespacedPod({ namespace, name });
+    return { uid: pod.metadata?.uid ?? '', labels: pod.metadata?.labels ?? {} };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Who a token belongs to, as the API server vouches for it: what a SubjectAccessReview asks about. */
 export interface TokenUser {
   username: string;

@@ -4,7 +4,7 @@
  * on a free loopback port, its store in a temporary folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,15 +36,20 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts the server and resolves once it accepts clients. */
-export async function startNatsServer(): Promise<LocalNatsServer> {
+/**
+ * Starts the server and resolves once it accepts clients. `config`, when given, is the text of a config
+ * file (accounts, authorization) to which the listen address and the store are added.
+ */
+export async function startNatsServer(config?: string): Promise<LocalNatsServer> {
   const store = mkdtempSync(path.join(tmpdir(), 'cloudbase-nats-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    natsServerBinary(),
-    ['--jetstream', '--store_dir', store, '--addr', '127.0.0.1', '--port', String(port)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  let args = ['--jetstream', '--store_dir', store, '--addr', '127.0.0.1', '--port', String(port)];
+  if (config !== undefined) {
+    const file = path.join(store, 'nats.conf');
+    writeFileSync(file, config);
+    args = ['--config', file, ...args];
+  }
+  const child: ChildProcess = spawn(natsServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
