@@ -213,16 +213,14 @@ const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([a-z0-9-]+):([a-z0-9.-]+)$
  * https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/
  */
 export async function reviewPodToken(kube: Kube, token: string, audience: string): Promise<TokenPod | Error> {
-  const reviewed = await reviewToken(kube, token, audience);
+  const reviewed = await reviewServiceAccountToken(kube, token, audience);
   if (reviewed instanceof Error) return reviewed;
-  const user = SERVICE_ACCOUNT_USER.exec(reviewed.username);
-  const podName = reviewed.extra['authentication.kubernetes.io/pod-name']?.[0];
-  const podUid = reviewed.extra['authentication.kubernetes.io/pod-uid']?.[0];
-  if (user === null || podName === undefined || podUid === undefined)
+  const { namespace, serviceAccount, podName, podUid } = reviewed;
+  if (podName === undefined || podUid === undefined)
     return new Error(
-      `the token of ${JSON.stringify(reviewed.username)} is not a service account token bound to a pod`,
+      `the token of "system:serviceaccount:${namespace}:${serviceAccount}" is not a service account token bound to a pod`,
     );
-  return { namespace: user[1]!, serviceAccount: user[2]!, podName, podUid };
+  return { namespace, serviceAccount, podName, podUid };
 }
 
 /** A service account token as the API server vouches for it: its account and, when bound, its pod. */
